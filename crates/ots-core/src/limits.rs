@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire::ApiErrorKind;
+
 /// Seconds in a minute, an hour, a day and a week.
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
@@ -197,6 +199,22 @@ pub enum ValidationError {
 }
 
 impl ValidationError {
+    /// The kind a client classifies this error's v1 message as.
+    pub fn kind(&self) -> ApiErrorKind {
+        match self {
+            Self::Empty => ApiErrorKind::EmptySecret,
+            Self::TooLong { .. } => ApiErrorKind::SecretTooLong,
+            Self::PassphraseTooShort { .. } => ApiErrorKind::PassphraseTooShort,
+            Self::PassphraseTooLong { .. } => ApiErrorKind::PassphraseTooLong,
+            Self::PassphraseRequired => ApiErrorKind::PassphraseRequired,
+            Self::LengthTooLong { .. } => ApiErrorKind::LengthTooLong,
+            Self::RecipientNeedsAccount => ApiErrorKind::RecipientNeedsAccount,
+            Self::UndeliverableEmail { .. } => ApiErrorKind::UndeliverableEmail,
+            Self::DomainNotAllowed { .. } => ApiErrorKind::DomainNotAllowed,
+            Self::IncorrectPassphrase => ApiErrorKind::IncorrectPassphrase,
+        }
+    }
+
     /// The exact English `message` a v1 server sends for this error.
     pub fn v1_message(&self) -> String {
         match self {
