@@ -1,1 +1,133 @@
-fn main() {}
+//! `ots-server`: parse the configuration, open the store, serve.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use clap::Parser as _;
+use ots_server::auth::Accounts;
+use ots_server::config::{Cli, Command, Config};
+use ots_server::crypto::{MasterKey, PassphraseCost, hash_token};
+use ots_server::store::Store;
+use ots_server::store::embedded::RedbStore;
+use ots_server::store::redis::RedisStore;
+use ots_server::{AppState, app};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::HashToken { token }) => {
+            let token = match token {
+                Some(t) => t,
+                None => {
+                    let mut s = String::new();
+                    if std::io::stdin().read_to_string(&mut s).is_err() {
+                        eprintln!("error: cannot read the token from stdin");
+                        return std::process::ExitCode::FAILURE;
+                    }
+                    s.trim().to_owned()
+                }
+            };
+            println!("{}", hash_token(&token));
+            std::process::ExitCode::SUCCESS
+        }
+        Some(Command::NewToken) => match ots_server::new_key() {
+            Ok(token) => {
+                println!("token        = {token}");
+                println!("token_sha256 = {}", hash_token(&token));
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        None => {
+            let config = match Config::load(cli.serve) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            init_logging(&config);
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(serve(config)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    eprintln!("error: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_env("OTS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let master = match &config.master_key {
+        Some(hex) => MasterKey::from_hex(hex).ok_or("master key must be 64 hex characters")?,
+        None => MasterKey::load_or_create(&config.master_key_file)
+            .map_err(|e| format!("master key file {}: {e}", config.master_key_file.display()))?,
+    };
+    let accounts = match &config.accounts {
+        Some(path) => Accounts::load(path).map_err(|e| e.to_string())?,
+        None => Accounts::default(),
+    };
+    let store: Arc<dyn Store> = match &config.redis {
+        Some(url) => Arc::new(
+            RedisStore::connect(url, &config.redis_prefix)
+                .await
+                .map_err(|e| format!("redis: {e}"))?,
+        ),
+        None => Arc::new(
+            RedbStore::open(&config.data_dir.join("ots.redb"))
+                .map_err(|e| format!("embedded store: {e}"))?,
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        store = store.name(),
+        accounts = accounts.len(),
+        regions = config.regions.len(),
+        app = ots_server::web::has_index(&config.dist),
+        "starting"
+    );
+    let state = AppState::new(config, store, accounts, master, PassphraseCost::default())
+        .map_err(|e| e.to_string())?;
+    state.spawn_sweeper();
+    println!("Serving on http://{addr}/");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
+}

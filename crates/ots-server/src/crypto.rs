@@ -1,0 +1,324 @@
+//! Encryption at rest, passphrase hashing and token hashing.
+//!
+//! - at rest, version 1:
+//!   `k = HKDF-SHA256(ikm = master, salt = "ots-server at-rest v1", info = secret_key)`,
+//!   `seal(k, m) = 0x01 || nonce(12) || AES-256-GCM(k, nonce, m, aad = secret_key)`.
+//! - passphrase: `"a2id$m$t$p$" || b64(salt16) || "$" || b64(argon2id(pass, salt, 32))`.
+//!   The passphrase is an access check only, never part of the key (as in v0.24+).
+//! - API token: the accounts file stores `hex(SHA-256(token))`; tokens are 256-bit
+//!   random, so a fast hash is enough and keeps authentication cheap.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+const AT_REST_VERSION: u8 = 1;
+const HKDF_SALT: &[u8] = b"ots-server at-rest v1";
+
+/// Crypto failures stay opaque: wrong key, bad tag and truncation are one error.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The ciphertext could not be opened.
+    #[error("decrypt failed")]
+    Decrypt,
+    /// The system random source failed.
+    #[error("random source failed")]
+    Random,
+    /// A stored hash could not be parsed.
+    #[error("malformed hash")]
+    Malformed,
+}
+
+/// The server's 256-bit master key.
+#[derive(Clone)]
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+impl MasterKey {
+    /// Wraps raw key bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        MasterKey(Zeroizing::new(bytes))
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> Result<Self, CryptoError> {
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k).map_err(|_| CryptoError::Random)?;
+        let key = Self::from_bytes(k);
+        k.zeroize();
+        Ok(key)
+    }
+
+    /// Parses 64 hex characters (surrounding whitespace ignored).
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let bytes = hex_decode(s.trim())?;
+        let arr: [u8; 32] = bytes.as_slice().try_into().ok()?;
+        Some(Self::from_bytes(arr))
+    }
+
+    /// Hex form, for writing the key file.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex(&self.0[..]))
+    }
+
+    /// Loads the key from `path`, or creates it there (mode 0600) when absent.
+    pub fn load_or_create(path: &std::path::Path) -> std::io::Result<Self> {
+        use std::io::Write as _;
+        match std::fs::read_to_string(path) {
+            Ok(s) => Self::from_hex(&s).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "master key file must hold 64 hex characters",
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let key = Self::generate().map_err(std::io::Error::other)?;
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt as _;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(path)?;
+                f.write_all(key.to_hex().as_bytes())?;
+                f.write_all(b"\n")?;
+                f.sync_all()?;
+                Ok(key)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn cipher_for(&self, secret_key: &str) -> Aes256Gcm {
+        let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), &self.0[..]);
+        let mut k = Zeroizing::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA256's 8160-byte maximum.
+        hk.expand(secret_key.as_bytes(), &mut k[..])
+            .expect("32-byte HKDF output is valid");
+        Aes256Gcm::new_from_slice(&k[..]).expect("AES-256 key is 32 bytes")
+    }
+
+    /// Encrypts a secret value under its per-secret key.
+    pub fn seal(&self, secret_key: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+        let ct = self
+            .cipher_for(secret_key)
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: secret_key.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)?;
+        let mut out = Vec::with_capacity(1 + 12 + ct.len());
+        out.push(AT_REST_VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Decrypts what [`MasterKey::seal`] produced for the same key.
+    pub fn open(&self, secret_key: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if sealed.len() < 1 + 12 + 16 || sealed[0] != AT_REST_VERSION {
+            return Err(CryptoError::Decrypt);
+        }
+        let nonce: [u8; 12] = sealed[1..13].try_into().map_err(|_| CryptoError::Decrypt)?;
+        self.cipher_for(secret_key)
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &sealed[13..],
+                    aad: secret_key.as_bytes(),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+/// Argon2id cost for passphrases (OWASP's m=19 MiB, t=2, p=1).
+#[derive(Debug, Clone, Copy)]
+pub struct PassphraseCost {
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Iterations.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+}
+
+impl Default for PassphraseCost {
+    fn default() -> Self {
+        PassphraseCost {
+            m_kib: 19_456,
+            t: 2,
+            p: 1,
+        }
+    }
+}
+
+fn argon2(m: u32, t: u32, p: u32, pass: &[u8], salt: &[u8]) -> Result<[u8; 32], CryptoError> {
+    let params = argon2::Params::new(m, t, p, Some(32)).map_err(|_| CryptoError::Malformed)?;
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = [0u8; 32];
+    a.hash_password_into(pass, salt, &mut out)
+        .map_err(|_| CryptoError::Malformed)?;
+    Ok(out)
+}
+
+/// Hashes a passphrase (slow by design: call it off the async runtime).
+pub fn hash_passphrase(pass: &str, cost: PassphraseCost) -> Result<String, CryptoError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|_| CryptoError::Random)?;
+    let h = argon2(cost.m_kib, cost.t, cost.p, pass.as_bytes(), &salt)?;
+    Ok(format!(
+        "a2id${}${}${}${}${}",
+        cost.m_kib,
+        cost.t,
+        cost.p,
+        B64.encode(salt),
+        B64.encode(h)
+    ))
+}
+
+/// Checks a passphrase against [`hash_passphrase`]'s output in constant time.
+pub fn verify_passphrase(pass: &str, stored: &str) -> Result<bool, CryptoError> {
+    let mut it = stored.split('$');
+    if it.next() != Some("a2id") {
+        return Err(CryptoError::Malformed);
+    }
+    let mut num = || -> Result<u32, CryptoError> {
+        it.next()
+            .and_then(|s| s.parse().ok())
+            .ok_or(CryptoError::Malformed)
+    };
+    let (m, t, p) = (num()?, num()?, num()?);
+    let salt = it
+        .next()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or(CryptoError::Malformed)?;
+    let want = it
+        .next()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or(CryptoError::Malformed)?;
+    let got = argon2(m, t, p, pass.as_bytes(), &salt)?;
+    Ok(bool::from(got[..].ct_eq(&want[..])))
+}
+
+/// `hex(SHA-256(token))`, the form the accounts file stores.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes())[..])
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Decodes hex (either case); `None` on odd length or a non-hex digit.
+pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    b.chunks(2)
+        .map(|c| {
+            let h = (c[0] as char).to_digit(16)?;
+            let l = (c[1] as char).to_digit(16)?;
+            u8::try_from(h * 16 + l).ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> MasterKey {
+        MasterKey::from_bytes([7u8; 32])
+    }
+
+    #[test]
+    fn seal_open_roundtrip() {
+        let k = key();
+        let sealed = k.seal("abc", b"hello").expect("seal");
+        assert_eq!(&k.open("abc", &sealed).expect("open")[..], b"hello");
+    }
+
+    #[test]
+    fn flipping_any_byte_fails() {
+        let k = key();
+        let sealed = k.seal("abc", b"hello").expect("seal");
+        for i in 0..sealed.len() {
+            let mut t = sealed.clone();
+            t[i] ^= 1;
+            assert_eq!(
+                k.open("abc", &t).map(|_| ()),
+                Err(CryptoError::Decrypt),
+                "byte {i}"
+            );
+        }
+        assert!(k.open("abd", &sealed).is_err(), "bound to the secret key");
+        assert!(MasterKey::from_bytes([8; 32]).open("abc", &sealed).is_err());
+        assert!(k.open("abc", &sealed[..sealed.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn passphrase_hash_verifies() {
+        let cost = PassphraseCost {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        let h = hash_passphrase("s3cret", cost).expect("hash");
+        assert!(verify_passphrase("s3cret", &h).expect("verify"));
+        assert!(!verify_passphrase("s3creT", &h).expect("verify"));
+        assert!(verify_passphrase("x", "bogus").is_err());
+    }
+
+    #[test]
+    fn token_hash_is_sha256_hex() {
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn master_key_file_is_created_0600_and_reloaded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/master.key");
+        let a = MasterKey::load_or_create(&path).expect("create");
+        let b = MasterKey::load_or_create(&path).expect("load");
+        assert_eq!(a.to_hex(), b.to_hex());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The one error type of the API, rendered the v1 way.
+//!
+//! v1 answers almost every error with HTTP 404 and `{"message": …}`; the real class
+//! travels in `X-OTS-Intended-Status` (reference §2.5). Internal failures are logged
+//! here and answered with the generic message, so nothing internal leaks.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Header that carries the status a v1 error "really" has.
+pub const INTENDED_STATUS: &str = "x-ots-intended-status";
+
+/// The generic v1 message for anything unexpected (and for a passphrase lockout).
+pub const UNEXPECTED: &str = "An unexpected error occurred :[";
+
+/// Everything a v1 request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// Unknown, consumed, burned or expired key, or a wrong passphrase on reveal.
+    #[error("unknown secret")]
+    UnknownSecret {
+        /// The key the caller sent (echoed back, as v1 does).
+        key: String,
+    },
+    /// A key too short to be one (`/secret/short`).
+    #[error("key not found")]
+    NotFound,
+    /// Missing or bad credentials.
+    #[error("not authorized")]
+    NotAuthorized,
+    /// A validation failure with its user-facing v1 text.
+    #[error("form error")]
+    Form(String),
+    /// The per-IP limit was hit.
+    #[error("rate limited")]
+    RateLimited,
+    /// A request body larger than the configured limit.
+    #[error("request body too large")]
+    TooLarge,
+    /// Passphrase lockout: v1 does not rescue it, so it is the generic error.
+    #[error("locked out")]
+    Locked,
+    /// The region proxy could not reach its upstream.
+    #[error("upstream unavailable")]
+    Upstream,
+    /// An unrouted path: Otto's router answer, with key `error`.
+    #[error("route not found")]
+    RouteNotFound,
+    /// A storage, crypto or other internal failure (logged, never shown).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Shorthand for an internal error from anything displayable.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// A JSON response with the v1 content type.
+pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut res = (status, bytes).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            res
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (body, intended): (serde_json::Value, Option<&'static str>) = match &self {
+            ApiError::UnknownSecret { key } => (
+                serde_json::json!({"secret_key": key, "message": "Unknown secret"}),
+                None,
+            ),
+            ApiError::NotFound => (serde_json::json!({"message": "Not Found"}), None),
+            ApiError::NotAuthorized => (
+                serde_json::json!({"message": "Not authorized"}),
+                Some("401"),
+            ),
+            ApiError::Form(msg) => (serde_json::json!({"message": msg}), Some("400")),
+            ApiError::RateLimited => (
+                serde_json::json!({"message": "Rate limit exceeded. Please try again later."}),
+                Some("400"),
+            ),
+            ApiError::TooLarge => (
+                serde_json::json!({"message": "Request body too large"}),
+                Some("413"),
+            ),
+            ApiError::Locked => (serde_json::json!({"message": UNEXPECTED}), Some("400")),
+            ApiError::Upstream => (
+                serde_json::json!({"message": "The upstream region is unavailable. Please try again later."}),
+                Some("502"),
+            ),
+            ApiError::RouteNotFound => (serde_json::json!({"error": "Not Found"}), None),
+            ApiError::Internal(detail) => {
+                // The detail never contains secrets: it comes from storage/crypto errors.
+                tracing::error!(error = %detail, "internal error");
+                (serde_json::json!({"message": UNEXPECTED}), Some("400"))
+            }
+        };
+        let mut res = json_response(StatusCode::NOT_FOUND, &body);
+        if let Some(s) = intended {
+            res.headers_mut()
+                .insert(INTENDED_STATUS, HeaderValue::from_static(s));
+        }
+        res
+    }
+}

@@ -1,0 +1,309 @@
+//! `ots-server`: a faithful Onetime Secret API v1 server that also serves the app.
+//!
+//! - [`app`] builds the router: the v1 API ([`api`]), the region proxy ([`proxy`]),
+//!   the app's files and links ([`web`]), all behind the security-header middleware.
+//! - [`store`] holds secrets and receipts (redb or Redis); values are sealed with a
+//!   per-secret key ([`crypto`]).
+//! - `main.rs` only parses the configuration ([`config`]) and serves.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod mail;
+pub mod params;
+pub mod proxy;
+pub mod ratelimit;
+pub mod store;
+pub mod web;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{any, get, post};
+
+use crate::auth::Accounts;
+use crate::config::Config;
+use crate::crypto::{MasterKey, PassphraseCost};
+use crate::ratelimit::{Lockout, RateLimiter};
+use crate::store::Store;
+use crate::web::WebAssets;
+
+/// Keeps only `[A-Za-z0-9_-]`, as OTS's input sanitizer does.
+// TODO(move to ots-core): `keys::sanitize`.
+pub fn sanitize_key(key: &str) -> String {
+    key.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(128)
+        .collect()
+}
+
+/// The first 8 characters of a key: all that logs and burn responses show.
+// TODO(move to ots-core): `keys::shortkey`.
+pub fn shortkey(key: &str) -> &str {
+    key.get(..8).unwrap_or(key)
+}
+
+/// Keys shorter than this get 404 `Not Found` (reference §4).
+// TODO(move to ots-core): `keys::MIN_LEN`.
+pub const KEY_MIN_LEN: usize = 20;
+
+/// A new key: 40 random bytes (320 bits) in base36, left-padded to 62 characters.
+// TODO(move to ots-core): `keys` (the encoding; the randomness stays here).
+pub fn new_key() -> Result<String, crypto::CryptoError> {
+    let mut bytes = [0u8; 40];
+    getrandom::fill(&mut bytes).map_err(|_| crypto::CryptoError::Random)?;
+    // Repeated division of a big-endian byte string by 36.
+    let mut digits = Vec::with_capacity(62);
+    let mut num = bytes.to_vec();
+    while num.iter().any(|&b| b != 0) {
+        let mut rem = 0u32;
+        for b in num.iter_mut() {
+            let acc = (rem << 8) | u32::from(*b);
+            *b = (acc / 36) as u8;
+            rem = acc % 36;
+        }
+        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[rem as usize]);
+    }
+    while digits.len() < 62 {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    Ok(String::from_utf8(digits).unwrap_or_default())
+}
+
+/// Wall clock in epoch seconds, with an offset tests can move.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset: AtomicI64,
+}
+
+impl Clock {
+    /// Seconds since the epoch (plus the test offset).
+    pub fn now(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        real.saturating_add_signed(self.offset.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward (tests).
+    pub fn advance(&self, secs: i64) {
+        self.offset.fetch_add(secs, Ordering::Relaxed);
+    }
+}
+
+/// Everything a handler needs, shared behind one `Arc`.
+pub struct Shared {
+    /// Resolved configuration.
+    pub config: Config,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Accounts for Basic auth.
+    pub accounts: Accounts,
+    /// Master key for sealing values.
+    pub master: MasterKey,
+    /// Argon2id cost for passphrases.
+    pub passphrase_cost: PassphraseCost,
+    /// Per-IP create limit.
+    pub creates: RateLimiter,
+    /// Per-IP reveal limit.
+    pub reveals: RateLimiter,
+    /// Wrong-passphrase lockout.
+    pub lockout: Lockout,
+    /// Clock.
+    pub clock: Clock,
+    /// Web assets and headers.
+    pub web: WebAssets,
+    /// Region proxy client (absent if TLS setup failed).
+    pub proxy: Option<proxy::ProxyClient>,
+    /// Recipient mailer, when SMTP is configured.
+    pub mailer: Option<mail::Mailer>,
+}
+
+/// The router's state: cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Startup errors besides configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// SMTP settings are invalid.
+    #[error("mail: {0}")]
+    Mail(#[from] mail::MailError),
+}
+
+impl AppState {
+    /// Assembles the state. `passphrase_cost` is a parameter so tests can go fast.
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        accounts: Accounts,
+        master: MasterKey,
+        passphrase_cost: PassphraseCost,
+    ) -> Result<AppState, StateError> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(mail::Mailer::new(url, &config.mail_from)?),
+            None => None,
+        };
+        let proxy = match proxy::client() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "region proxy disabled: TLS setup failed");
+                None
+            }
+        };
+        Ok(AppState(Arc::new(Shared {
+            creates: RateLimiter::new(config.rate_limit_creates, config.rate_limit_window),
+            reveals: RateLimiter::new(config.rate_limit_reveals, config.rate_limit_window),
+            lockout: Lockout::default(),
+            clock: Clock::default(),
+            web: WebAssets::load(&config),
+            proxy,
+            mailer,
+            config,
+            store,
+            accounts,
+            master,
+            passphrase_cost,
+        })))
+    }
+
+    /// Starts the background sweeper (expired records, rate-limit tables).
+    pub fn spawn_sweeper(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(state.config.sweep_interval));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = state.clock.now();
+                match state.store.sweep(now).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, "swept expired records"),
+                    Err(e) => tracing::warn!(error = %e, "sweep failed"),
+                }
+                state.creates.prune(now);
+                state.reveals.prune(now);
+                state.lockout.prune(now);
+            }
+        })
+    }
+}
+
+/// The caller's IP: the socket peer, or the last `X-Forwarded-For` hop when trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return Ok(ClientIp(ip));
+        }
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        Ok(ClientIp(ip))
+    }
+}
+
+/// A path with every key-like segment cut to its shortkey, for logs.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.len() >= KEY_MIN_LEN {
+                format!("{}…", shortkey(seg))
+            } else {
+                seg.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = redact_path(req.uri().path());
+    let res = next.run(req).await;
+    tracing::debug!(
+        %method,
+        path = %path,
+        status = res.status().as_u16(),
+        micros = start.elapsed().as_micros() as u64,
+        "request"
+    );
+    res
+}
+
+/// The whole application: v1 API, region proxy, app files, security headers.
+pub fn app(state: AppState) -> Router {
+    let receipt_routes = |r: Router<AppState>, base: &str| {
+        r.route(&format!("/api/v1/{base}/recent"), get(api::receipt_list))
+            .route(
+                &format!("/api/v1/{base}/{{key}}"),
+                get(api::receipt_show).post(api::receipt_show),
+            )
+            .route(
+                &format!("/api/v1/{base}/{{key}}/burn"),
+                post(api::receipt_burn),
+            )
+    };
+    let mut router = Router::new()
+        .route("/api/v1/status", get(api::status_show))
+        .route("/api/v1/authcheck", get(api::authcheck_show))
+        .route("/api/v1/share", post(api::secret_create))
+        .route("/api/v1/create", post(api::secret_create))
+        .route("/api/v1/generate", post(api::secret_generate))
+        .route("/api/v1/secret/{key}", post(api::secret_reveal));
+    for base in ["receipt", "private", "metadata"] {
+        router = receipt_routes(router, base);
+    }
+    router
+        .route("/region/{name}/api/v1/{*rest}", any(proxy::region_forward))
+        .route("/", get(web::index_show))
+        .route("/index.html", get(web::index_show))
+        .route("/config.json", get(web::config_show))
+        .route("/secret/{key}", get(web::secret_link))
+        .route("/receipt/{key}", get(web::receipt_link))
+        .route("/private/{key}", get(web::receipt_link))
+        .fallback(web::static_show)
+        .method_not_allowed_fallback(web::route_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::security_headers,
+        ))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}

@@ -1,0 +1,266 @@
+//! One extractor for v1 parameters, wherever the client put them.
+//!
+//! v1 reads flat params from the query string, a form-urlencoded body or a multipart
+//! body, and (since v0.24) a JSON body. [`Params`] merges all of them into one ordered
+//! list of pairs; a body value wins over a query value of the same name. Nested
+//! names follow Rack: `character_sets[uppercase]=1`, `recipient[]=a@b.c`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Merged request parameters, in arrival order (query first, then body).
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Builds params from pairs (tests and internal callers).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Params {
+            pairs: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The last value given for `name` (so the body overrides the query string).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a list parameter: `name`, `name[]` and `name[0]`, in order.
+    /// A single value may also be comma-separated.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| {
+                k == name
+                    || k.strip_prefix(name).is_some_and(|rest| {
+                        rest.starts_with('[')
+                            && rest.ends_with(']')
+                            && rest[1..rest.len() - 1].bytes().all(|b| b.is_ascii_digit())
+                    })
+            })
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// The `sub → value` entries of a hash parameter `prefix[sub]`.
+    pub fn nested(&self, prefix: &str) -> Vec<(&str, &str)> {
+        self.pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(prefix)?.strip_prefix('[')?;
+                let sub = rest.strip_suffix(']')?;
+                Some((sub, v.as_str()))
+            })
+            .collect()
+    }
+
+    fn push_json(&mut self, key: String, value: &serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::Null => {}
+            Value::String(s) => self.pairs.push((key, s.clone())),
+            Value::Bool(b) => self.pairs.push((key, b.to_string())),
+            Value::Number(n) => self.pairs.push((key, n.to_string())),
+            Value::Array(items) => {
+                for item in items {
+                    self.push_json(key.clone(), item);
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let sub = if key.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{key}[{k}]")
+                    };
+                    self.push_json(sub, v);
+                }
+            }
+        }
+    }
+}
+
+/// Parses `application/x-www-form-urlencoded` bytes, refusing anything that does not
+/// decode to UTF-8 (a silently mangled secret would be worse than an error).
+pub fn parse_urlencoded(input: &[u8], out: &mut Vec<(String, String)>) -> Result<(), ApiError> {
+    for part in input.split(|&b| b == b'&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = match part.iter().position(|&b| b == b'=') {
+            Some(i) => (&part[..i], &part[i + 1..]),
+            None => (part, &[][..]),
+        };
+        out.push((percent_decode(k)?, percent_decode(v)?));
+    }
+    Ok(())
+}
+
+fn percent_decode(input: &[u8]) -> Result<String, ApiError> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (
+                    input.get(i + 1).copied().and_then(hex),
+                    input.get(i + 2).copied().and_then(hex),
+                ) {
+                    (Some(h), Some(l)) => {
+                        // Both digits are < 16, so this fits a byte.
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    // A stray '%' is kept literally, as Rack does.
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| invalid())
+}
+
+fn invalid() -> ApiError {
+    ApiError::Form("Invalid request parameters".into())
+}
+
+/// Reads a body, refusing it as soon as it is known to exceed `limit` bytes
+/// (by `Content-Length` up front, or while streaming).
+pub async fn read_limited(
+    req: Request,
+    limit: usize,
+) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(ApiError::TooLarge);
+    }
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge)?;
+    Ok((parts, bytes))
+}
+
+impl FromRequest<AppState> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let mut params = Params::default();
+        if let Some(q) = req.uri().query() {
+            parse_urlencoded(q.as_bytes(), &mut params.pairs)?;
+        }
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let (parts, body) = read_limited(req, state.config.body_limit()).await?;
+        if body.is_empty() {
+            return Ok(params);
+        }
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        if mime == "multipart/form-data" {
+            let mut req = Request::from_parts(parts, axum::body::Body::from(body));
+            // The body is already bounded; let multer see all of it.
+            req.extensions_mut()
+                .insert(axum::extract::DefaultBodyLimit::disable());
+            let mut multipart = Multipart::from_request(req, &())
+                .await
+                .map_err(|_| invalid())?;
+            while let Some(field) = multipart.next_field().await.map_err(|_| invalid())? {
+                let name = field.name().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(|_| invalid())?;
+                let value = String::from_utf8(bytes.to_vec()).map_err(|_| invalid())?;
+                params.pairs.push((name, value));
+            }
+        } else if mime == "application/json" || mime.ends_with("+json") {
+            let value: serde_json::Value = serde_json::from_slice(&body).map_err(|_| invalid())?;
+            if !value.is_object() {
+                return Err(invalid());
+            }
+            params.push_json(String::new(), &value);
+        } else if mime == "application/x-www-form-urlencoded" || mime.is_empty() {
+            parse_urlencoded(&body, &mut params.pairs)?;
+        }
+        // Other content types carry no params, as in Rack.
+        Ok(params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Params {
+        let mut p = Params::default();
+        parse_urlencoded(s.as_bytes(), &mut p.pairs).expect("valid");
+        p
+    }
+
+    #[test]
+    fn urlencoded_decodes_plus_and_percent() {
+        let p = parse("secret=a+b%21&ttl=60&empty=&flag");
+        assert_eq!(p.get("secret"), Some("a b!"));
+        assert_eq!(p.get("ttl"), Some("60"));
+        assert_eq!(p.get("empty"), Some(""));
+        assert_eq!(p.get("flag"), Some(""));
+    }
+
+    #[test]
+    fn stray_percent_is_literal() {
+        assert_eq!(parse("a=%zz%4").get("a"), Some("%zz%4"));
+    }
+
+    #[test]
+    fn non_utf8_is_rejected() {
+        let mut v = Vec::new();
+        assert!(parse_urlencoded(b"secret=%ff%fe", &mut v).is_err());
+        assert!(parse_urlencoded(b"secret=\xff", &mut v).is_err());
+    }
+
+    #[test]
+    fn lists_and_hashes() {
+        let p = parse("recipient[]=a@x.io&recipient[]=b@x.io&character_sets[uppercase]=false");
+        assert_eq!(p.all("recipient"), vec!["a@x.io", "b@x.io"]);
+        assert_eq!(p.nested("character_sets"), vec![("uppercase", "false")]);
+    }
+
+    #[test]
+    fn json_flattens_like_rack() {
+        let mut p = Params::default();
+        p.push_json(
+            String::new(),
+            &serde_json::json!({"ttl": 60, "recipient": ["a@x.io"], "character_sets": {"symbols": false}}),
+        );
+        assert_eq!(p.get("ttl"), Some("60"));
+        assert_eq!(p.all("recipient"), vec!["a@x.io"]);
+        assert_eq!(p.nested("character_sets"), vec![("symbols", "false")]);
+    }
+}

@@ -1,0 +1,157 @@
+//! Per-IP rate limits and the per-secret passphrase lockout (in memory).
+//!
+//! v1 counts anonymous creates and reveals per client IP in a fixed window
+//! (1000 per 20 minutes by default); accounts are exempt. Wrong passphrases are
+//! counted per secret: 20 within 10 minutes lock the secret for 30 minutes
+//! (reference §2.6). Both tables are pruned by the background sweeper.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+/// A fixed-window counter per IP.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: u32,
+    window: u64,
+    hits: Mutex<HashMap<IpAddr, (u64, u32)>>,
+}
+
+impl RateLimiter {
+    /// `limit` events per `window` seconds; a limit of 0 disables the check.
+    pub fn new(limit: u32, window: u64) -> Self {
+        RateLimiter {
+            limit,
+            window: window.max(1),
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one event; `false` when the caller is over the limit.
+    pub fn allow(&self, ip: IpAddr, now: u64) -> bool {
+        if self.limit == 0 {
+            return true;
+        }
+        let start = now - now % self.window;
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        let e = hits.entry(ip).or_insert((start, 0));
+        if e.0 != start {
+            *e = (start, 0);
+        }
+        e.1 = e.1.saturating_add(1);
+        e.1 <= self.limit
+    }
+
+    /// Forgets windows that have ended.
+    pub fn prune(&self, now: u64) {
+        let start = now - now % self.window;
+        self.hits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (s, _)| *s == start);
+    }
+}
+
+/// Wrong-passphrase counting per secret key.
+#[derive(Debug)]
+pub struct Lockout {
+    max_failures: usize,
+    window: u64,
+    lock_for: u64,
+    entries: Mutex<HashMap<String, LockEntry>>,
+}
+
+#[derive(Debug, Default)]
+struct LockEntry {
+    failures: VecDeque<u64>,
+    locked_until: u64,
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Lockout::new(20, 600, 1800)
+    }
+}
+
+impl Lockout {
+    /// `max_failures` within `window` seconds lock a secret for `lock_for` seconds.
+    pub fn new(max_failures: usize, window: u64, lock_for: u64) -> Self {
+        Lockout {
+            max_failures: max_failures.max(1),
+            window,
+            lock_for,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the secret is locked at `now`.
+    pub fn is_locked(&self, key: &str, now: u64) -> bool {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .is_some_and(|e| e.locked_until > now)
+    }
+
+    /// Records a wrong passphrase; returns whether the secret is now locked.
+    pub fn fail(&self, key: &str, now: u64) -> bool {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let e = entries.entry(key.to_owned()).or_default();
+        while e.failures.front().is_some_and(|&t| t + self.window <= now) {
+            e.failures.pop_front();
+        }
+        e.failures.push_back(now);
+        if e.failures.len() >= self.max_failures {
+            e.locked_until = now + self.lock_for;
+            e.failures.clear();
+        }
+        e.locked_until > now
+    }
+
+    /// Drops entries with no recent failure and no running lock.
+    pub fn prune(&self, now: u64) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, e| {
+                e.locked_until > now || e.failures.back().is_some_and(|&t| t + self.window > now)
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_resets() {
+        let r = RateLimiter::new(2, 60);
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        assert!(r.allow(ip, 120));
+        assert!(r.allow(ip, 121));
+        assert!(!r.allow(ip, 122));
+        assert!(r.allow(ip, 180));
+        assert!(RateLimiter::new(0, 60).allow(ip, 1));
+    }
+
+    #[test]
+    fn twenty_failures_lock_for_thirty_minutes() {
+        let l = Lockout::default();
+        for i in 0..19 {
+            assert!(!l.fail("k", 1000 + i));
+        }
+        assert!(!l.is_locked("k", 1019));
+        assert!(l.fail("k", 1019));
+        assert!(l.is_locked("k", 1019 + 1799));
+        assert!(!l.is_locked("k", 1019 + 1800));
+    }
+
+    #[test]
+    fn old_failures_fall_out_of_the_window() {
+        let l = Lockout::default();
+        for i in 0..19 {
+            l.fail("k", i);
+        }
+        assert!(!l.fail("k", 700));
+    }
+}

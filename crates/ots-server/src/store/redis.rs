@@ -1,0 +1,308 @@
+//! The Redis backend (`--redis redis://…`).
+//!
+//! Layout, under a configurable prefix (default `ots:`):
+//! - `secret:<key>` hash `{r: metadata_key, e: expires_at, v: SecretRecord::encode()}`,
+//!   with a Redis TTL;
+//! - `receipt:<key>` hash `{d: JSON at creation, state, updated, received|burned}`,
+//!   with a TTL of 2 × the secret's;
+//! - `recent:<custid>` sorted set of receipt keys scored by creation time.
+//!
+//! The claim is one Lua script, so it is atomic: of concurrent reveals and burns,
+//! only the first finds the secret.
+
+use std::collections::HashMap;
+
+use redis::aio::ConnectionManager;
+
+use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, State, Store, StoreError};
+
+/// How long an account's `recent` index is kept after its last write.
+const RECENT_KEEP_SECS: i64 = 31 * 24 * 3600;
+
+/// KEYS[1] = secret hash; ARGV = checked ('0'|'1'), state, now, receipt key prefix.
+/// Returns {0} missing, {2, v} passphrase needed, {1, v} won.
+const CLAIM_LUA: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'r', 'e', 'v')
+if not f[3] then return {0} end
+if tonumber(f[2]) <= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+  return {0}
+end
+if ARGV[1] == '0' and string.byte(f[3], 1) == 49 then return {2, f[3]} end
+redis.call('DEL', KEYS[1])
+local rk = ARGV[4] .. f[1]
+if redis.call('EXISTS', rk) == 1 then
+  redis.call('HSET', rk, 'state', ARGV[2], 'updated', ARGV[3], ARGV[2], ARGV[3])
+end
+return {1, f[3]}
+"#;
+
+/// Redis-backed [`Store`].
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    claim: redis::Script,
+}
+
+impl RedisStore {
+    /// Connects to `url` (e.g. `redis://127.0.0.1:6379/0`); keys get `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(StoreError::backend)?;
+        let conn = ConnectionManager::new(client)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(RedisStore {
+            conn,
+            prefix: prefix.to_owned(),
+            claim: redis::Script::new(CLAIM_LUA),
+        })
+    }
+
+    fn secret_key(&self, key: &str) -> String {
+        format!("{}secret:{key}", self.prefix)
+    }
+    fn receipt_key(&self, key: &str) -> String {
+        format!("{}receipt:{key}", self.prefix)
+    }
+    fn recent_key(&self, custid: &str) -> String {
+        format!("{}recent:{custid}", self.prefix)
+    }
+}
+
+/// Rebuilds a receipt from its hash (the JSON plus the fields the claim updates).
+fn receipt_from_hash(mut h: HashMap<String, Vec<u8>>) -> Result<Option<ReceiptRecord>, StoreError> {
+    let Some(d) = h.remove("d") else {
+        return Ok(None);
+    };
+    let mut r: ReceiptRecord = serde_json::from_slice(&d).map_err(|_| StoreError::Corrupt)?;
+    let num = |v: Option<&Vec<u8>>| -> Option<u64> {
+        v.and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok())
+    };
+    match h.get("state").map(Vec::as_slice) {
+        Some(b"received") => r.state = State::Received,
+        Some(b"burned") => r.state = State::Burned,
+        _ => {}
+    }
+    if let Some(u) = num(h.get("updated")) {
+        r.updated = u;
+    }
+    r.received = r.received.or(num(h.get("received")));
+    r.burned = r.burned.or(num(h.get("burned")));
+    Ok(Some(r))
+}
+
+fn ttl_from(now: u64, expires_at: u64) -> i64 {
+    // Redis expiry is a backstop; the records' own timestamps are authoritative.
+    i64::try_from(expires_at.saturating_sub(now).max(1)).unwrap_or(i64::MAX) + 1
+}
+
+impl Store for RedisStore {
+    fn put<'a>(
+        &'a self,
+        secret_key: &'a str,
+        secret: &'a SecretRecord,
+        receipt: &'a ReceiptRecord,
+    ) -> BoxFut<'a, ()> {
+        Box::pin(async move {
+            let now = receipt.created;
+            let sk = self.secret_key(secret_key);
+            let rk = self.receipt_key(&receipt.metadata_key);
+            let d = serde_json::to_vec(receipt).map_err(StoreError::backend)?;
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("HSET")
+                .arg(&sk)
+                .arg("r")
+                .arg(&receipt.metadata_key)
+                .arg("e")
+                .arg(secret.expires_at)
+                .arg("v")
+                .arg(secret.encode())
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&sk)
+                .arg(ttl_from(now, secret.expires_at))
+                .ignore()
+                .cmd("HSET")
+                .arg(&rk)
+                .arg("d")
+                .arg(d)
+                .arg("state")
+                .arg("new")
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&rk)
+                .arg(ttl_from(now, receipt.expires_at))
+                .ignore();
+            if receipt.custid != "anon" {
+                let ck = self.recent_key(&receipt.custid);
+                pipe.cmd("ZADD")
+                    .arg(&ck)
+                    .arg(receipt.created)
+                    .arg(&receipt.metadata_key)
+                    .ignore()
+                    .cmd("EXPIRE")
+                    .arg(&ck)
+                    .arg(RECENT_KEEP_SECS)
+                    .ignore();
+            }
+            let mut conn = self.conn.clone();
+            pipe.query_async::<()>(&mut conn)
+                .await
+                .map_err(StoreError::backend)
+        })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        secret_key: &'a str,
+        outcome: Outcome,
+        passphrase_checked: bool,
+        now: u64,
+    ) -> BoxFut<'a, Claim> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let (code, value): (i64, Option<Vec<u8>>) = {
+                let v: Vec<redis::Value> = self
+                    .claim
+                    .key(self.secret_key(secret_key))
+                    .arg(if passphrase_checked { "1" } else { "0" })
+                    .arg(outcome.state().as_str())
+                    .arg(now)
+                    .arg(self.receipt_key(""))
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(StoreError::backend)?;
+                let code = match v.first() {
+                    Some(redis::Value::Int(i)) => *i,
+                    _ => return Err(StoreError::Corrupt),
+                };
+                let value = match v.get(1) {
+                    Some(redis::Value::BulkString(b)) => Some(b.clone()),
+                    _ => None,
+                };
+                (code, value)
+            };
+            match (code, value) {
+                (0, _) => Ok(Claim::Missing),
+                (1, Some(v)) => Ok(Claim::Won(SecretRecord::decode(&v)?)),
+                (2, Some(v)) => Ok(Claim::NeedsPassphrase(
+                    SecretRecord::decode(&v)?.passphrase.unwrap_or_default(),
+                )),
+                _ => Err(StoreError::Corrupt),
+            }
+        })
+    }
+
+    fn secret<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, Option<SecretRecord>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let v: Option<Vec<u8>> = redis::cmd("HGET")
+                .arg(self.secret_key(secret_key))
+                .arg("v")
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            match v {
+                Some(v) => {
+                    let r = SecretRecord::decode(&v)?;
+                    Ok((r.expires_at > now).then_some(r))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn receipt<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, Option<ReceiptRecord>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let h: HashMap<String, Vec<u8>> = redis::cmd("HGETALL")
+                .arg(self.receipt_key(metadata_key))
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            Ok(receipt_from_hash(h)?.filter(|r| r.expires_at > now))
+        })
+    }
+
+    fn recent<'a>(
+        &'a self,
+        custid: &'a str,
+        since: u64,
+        now: u64,
+    ) -> BoxFut<'a, Vec<ReceiptRecord>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let ck = self.recent_key(custid);
+            let keys: Vec<String> = redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&ck)
+                .arg("+inf")
+                .arg(since)
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut pipe = redis::pipe();
+            for k in &keys {
+                pipe.cmd("HGETALL").arg(self.receipt_key(k));
+            }
+            let hashes: Vec<HashMap<String, Vec<u8>>> = pipe
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            let mut out = Vec::with_capacity(hashes.len());
+            for h in hashes {
+                if let Some(r) = receipt_from_hash(h)?
+                    && r.expires_at > now
+                {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
+        // Redis expires keys itself; trim `recent` indexes older than 31 days.
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let pattern = format!("{}recent:*", self.prefix);
+            let mut cursor: u64 = 0;
+            let mut removed = 0usize;
+            let cutoff = now.saturating_sub(RECENT_KEEP_SECS as u64);
+            loop {
+                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(500)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(StoreError::backend)?;
+                for k in keys {
+                    let n: usize = redis::cmd("ZREMRANGEBYSCORE")
+                        .arg(&k)
+                        .arg("-inf")
+                        .arg(cutoff)
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(StoreError::backend)?;
+                    removed += n;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+            Ok(removed)
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+}

@@ -1,0 +1,321 @@
+//! Serving the app: static files, Onetime-Secret-style links, `config.json`,
+//! and the security headers every response carries.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt as _;
+
+use crate::AppState;
+use crate::config::Config;
+use crate::error::{ApiError, json_response};
+
+/// What the web side computes once at startup.
+#[derive(Debug)]
+pub struct WebAssets {
+    /// `dist/index.html`, if present.
+    pub index: Option<axum::body::Bytes>,
+    /// The Content-Security-Policy header value.
+    pub csp: HeaderValue,
+    /// Whether to send `X-Frame-Options: DENY` (no frame ancestor is allowed).
+    pub deny_frames: bool,
+    /// The built app directory.
+    pub dist: PathBuf,
+    /// `config.json` generated from the configuration.
+    pub generated_config: Vec<u8>,
+}
+
+/// `'sha256-…'` sources for every inline `<script>` (one without `src`) in `html`.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<script").map(|i| i + at) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</script").map(|i| i + tag_end) else {
+            break;
+        };
+        let tag = &lower[start..tag_end];
+        if !tag.contains(" src=") && !tag.contains("\tsrc=") && !tag.contains("\nsrc=") {
+            let body = &html[tag_end + 1..close];
+            let digest = Sha256::digest(body.as_bytes());
+            out.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        at = close;
+    }
+    out
+}
+
+/// Builds the CSP for an index page.
+pub fn content_security_policy(config: &Config, index: Option<&str>) -> String {
+    let mut script = String::from("'self' 'wasm-unsafe-eval'");
+    for h in index.map(inline_script_hashes).unwrap_or_default() {
+        script.push(' ');
+        script.push_str(&h);
+    }
+    let mut connect = String::from("'self'");
+    for o in &config.connect_src {
+        connect.push(' ');
+        connect.push_str(o);
+    }
+    let frames = if config.frame_ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        config.frame_ancestors.join(" ")
+    };
+    format!(
+        "default-src 'none'; script-src {script}; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src {connect}; manifest-src 'self'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors {frames}"
+    )
+}
+
+impl WebAssets {
+    /// Reads `dist/index.html` and prepares headers and `config.json`.
+    pub fn load(config: &Config) -> WebAssets {
+        let index = std::fs::read(config.dist.join("index.html")).ok();
+        let index_text = index.as_deref().and_then(|b| std::str::from_utf8(b).ok());
+        let csp = content_security_policy(config, index_text);
+        let l = &config.limits;
+        let generated = serde_json::json!({
+            "regions": config.regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            "limits": {
+                "ttl_min": l.ttl_min,
+                "ttl_max_anonymous": l.ttl_max_anonymous,
+                "ttl_max_account": l.ttl_max_account,
+                "secret_max_bytes": l.secret_max_bytes,
+                "passphrase_min": l.passphrase_min,
+                "passphrase_max": l.passphrase_max,
+            }
+        });
+        WebAssets {
+            index: index.map(Into::into),
+            // Config validation keeps every origin free of control characters.
+            csp: HeaderValue::from_str(&csp)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+            deny_frames: config.frame_ancestors.is_empty(),
+            dist: config.dist.clone(),
+            generated_config: serde_json::to_vec(&generated).unwrap_or_default(),
+        }
+    }
+}
+
+const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+    encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), \
+    microphone=(), midi=(), payment=(), publickey-credentials-get=(), serial=(), usb=(), \
+    xr-spatial-tracking=(), clipboard-read=(), clipboard-write=(self)";
+
+/// Middleware: security headers on every response, `no-store` unless a handler chose
+/// a cache policy, and the opt-in CORS allow-list.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| {
+            state
+                .config
+                .cors_origins
+                .iter()
+                .any(|a| a.as_bytes() == o.as_bytes())
+        })
+        .cloned();
+    let preflight = req.method() == Method::OPTIONS
+        && origin.is_some()
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut res = if preflight {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        r
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    if let Some(o) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("x-ots-intended-status"),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    set_security_headers(h, &state.web);
+    res
+}
+
+fn set_security_headers(h: &mut HeaderMap, web: &WebAssets) {
+    h.insert(header::CONTENT_SECURITY_POLICY, web.csp.clone());
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-embedder-policy"),
+        HeaderValue::from_static("require-corp"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    if web.deny_frames {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// `GET /`: the app's index page (never cached: it pins the asset hashes).
+pub async fn index_show(State(state): State<AppState>) -> Response {
+    match &state.web.index {
+        Some(html) => {
+            let mut res = html.clone().into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        None => ApiError::RouteNotFound.into_response(),
+    }
+}
+
+/// `GET /config.json`: `dist/config.json` if it exists, else generated from config.
+pub async fn config_show(State(state): State<AppState>) -> Response {
+    let body = match tokio::fs::read(state.web.dist.join("config.json")).await {
+        Ok(b) => b,
+        Err(_) => state.web.generated_config.clone(),
+    };
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    res
+}
+
+/// Keeps only the characters a key may have (`[A-Za-z0-9_-]`), for the app route.
+fn route_key(key: &str) -> String {
+    crate::sanitize_key(key)
+}
+
+/// `GET /secret/:key` → `/#/s/<key>`: the recipient's link opens the app.
+pub async fn secret_link(UrlPath(key): UrlPath<String>) -> Redirect {
+    Redirect::to(&format!("/#/s/{}", route_key(&key)))
+}
+
+/// `GET /receipt/:key` and `/private/:key` → `/#/r/<key>`.
+pub async fn receipt_link(UrlPath(key): UrlPath<String>) -> Redirect {
+    Redirect::to(&format!("/#/r/{}", route_key(&key)))
+}
+
+/// Whether a file name looks content-hashed (Trunk: `name-<16 hex>_bg.wasm`).
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split(['-', '_', '.'])
+        .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Fallback: a file from `dist/`, else the router's `{"error":"Not Found"}`.
+pub async fn static_show(State(state): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if !(req.method() == Method::GET || req.method() == Method::HEAD) || path.starts_with("/api/") {
+        return ApiError::RouteNotFound.into_response();
+    }
+    let serve = tower_http::services::ServeDir::new(&state.web.dist);
+    match serve.oneshot(req).await {
+        Ok(res) if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED => {
+            let mut res = res.map(Body::new);
+            let cache = if is_hashed_asset(&path) {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            res
+        }
+        _ => ApiError::RouteNotFound.into_response(),
+    }
+}
+
+/// The router's JSON 404.
+pub async fn route_not_found() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({"error": "Not Found"}),
+    )
+}
+
+/// Whether `dist` holds an index page (for the startup log).
+pub fn has_index(dist: &Path) -> bool {
+    dist.join("index.html").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<html><head><script src="/a.js"></script>
+<script type="module">import init from '/x.js';init();</script></head></html>"#;
+        let h = inline_script_hashes(html);
+        assert_eq!(h.len(), 1);
+        let want = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(b"import init from '/x.js';init();"));
+        assert_eq!(h[0], format!("'sha256-{want}'"));
+    }
+
+    #[test]
+    fn csp_defaults_deny_framing() {
+        let c = Config::default();
+        let csp = content_security_policy(&c, None);
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval';"));
+    }
+
+    #[test]
+    fn hashed_assets() {
+        assert!(is_hashed_asset("/ots-web-1a2b3c4d5e6f7a8b_bg.wasm"));
+        assert!(!is_hashed_asset("/favicon.ico"));
+    }
+}
