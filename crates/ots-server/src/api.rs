@@ -3,9 +3,16 @@
 //! Handlers are thin: parse with [`Params`] and [`Caller`], validate with
 //! `ots_core::limits`, talk to the [`Store`](crate::store::Store), answer flat JSON.
 
+use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::Response;
+use ots_core::limits::ValidationError;
+use ots_core::wire::{
+    BurnResponse, GenerateRequest, Receipt, ReceiptState, RevealResponse, ShareRequest,
+    StatusResponse,
+};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::auth::Caller;
 use crate::crypto;
@@ -14,48 +21,11 @@ use crate::mail::{looks_like_email, obscure_email};
 use crate::params::Params;
 use crate::store::{Claim, Outcome, ReceiptRecord, SecretRecord, State};
 use crate::{AppState, ClientIp, KEY_MIN_LEN, sanitize_key, shortkey};
-use axum::extract::{Path, State as AxState};
 
 /// How long `recent` looks back.
 const RECENT_WINDOW: u64 = 30 * 24 * 3600;
 /// Most recipients kept per secret (only the first is mailed).
 const MAX_RECIPIENTS: usize = 10;
-
-/// The v1 receipt object (reference §2.4), with the v0.24 aliases.
-// TODO(move to ots-core): replace with `ots_core::wire::Receipt` once it lands.
-#[derive(Debug, Serialize)]
-pub struct ReceiptBody<'a> {
-    custid: &'a str,
-    metadata_key: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_key: Option<&'a str>,
-    ttl: u64,
-    metadata_ttl: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_ttl: Option<u64>,
-    metadata_url: String,
-    state: &'static str,
-    updated: u64,
-    created: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    received: Option<u64>,
-    recipient: &'a [String],
-    share_domain: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    passphrase_required: Option<bool>,
-    identifier: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_identifier: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    has_passphrase: Option<bool>,
-    recipients: &'a [String],
-    receipt_ttl: u64,
-    receipt_url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_value: Option<&'a str>,
-}
 
 /// Where a receipt is shown: full view, or a `recent` list item (no secret key, no TTL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,29 +34,31 @@ enum View {
     ListItem,
 }
 
-fn receipt_body<'a>(
-    r: &'a ReceiptRecord,
+/// The v1 receipt object for a stored receipt, as seen at `now` (reference §2.4).
+fn receipt_body(
+    r: &ReceiptRecord,
     now: u64,
     base_url: &str,
     view: View,
-    value: Option<&'a str>,
-) -> ReceiptBody<'a> {
+    value: Option<String>,
+) -> Receipt {
     let state = r.view_state(now);
     let received = state == State::Received;
     let full = view == View::Full;
-    let metadata_ttl = r.expires_at.saturating_sub(now);
-    let url = format!("{base_url}/receipt/{}", r.metadata_key);
-    let secret_key = (!received && full).then_some(r.secret_key.as_str());
-    ReceiptBody {
-        custid: &r.custid,
-        metadata_key: &r.metadata_key,
-        secret_key,
+    Receipt {
+        custid: r.custid.clone(),
+        metadata_key: r.metadata_key.clone(),
+        secret_key: (!received && full).then(|| r.secret_key.clone()),
         ttl: r.ttl,
-        metadata_ttl,
+        metadata_ttl: r.expires_at.saturating_sub(now),
         secret_ttl: (!received && full).then(|| r.secret_expires_at.saturating_sub(now)),
-        receipt_url: url.clone(),
-        metadata_url: url,
-        state: state.as_str(),
+        metadata_url: format!("{base_url}/receipt/{}", r.metadata_key),
+        state: match state {
+            State::New => ReceiptState::New,
+            State::Received => ReceiptState::Received,
+            State::Burned => ReceiptState::Burned,
+            State::Expired => ReceiptState::Expired,
+        },
         updated: r.updated,
         created: r.created,
         received: if received {
@@ -94,16 +66,10 @@ fn receipt_body<'a>(
         } else {
             None
         },
-        recipient: &r.recipients,
-        share_domain: &r.share_domain,
+        recipient: r.recipients.clone(),
+        share_domain: r.share_domain.clone(),
         value,
-        passphrase_required: full.then_some(r.passphrase_required),
-        identifier: &r.metadata_key,
-        secret_identifier: secret_key,
-        has_passphrase: full.then_some(r.passphrase_required),
-        recipients: &r.recipients,
-        receipt_ttl: metadata_ttl,
-        secret_value: value,
+        passphrase_required: r.passphrase_required,
     }
 }
 
@@ -111,23 +77,7 @@ fn ok(body: &impl Serialize) -> Response {
     json_response(StatusCode::OK, body)
 }
 
-/// Ruby's `to_i`: leading sign and digits, anything else stops; nothing gives 0.
-// TODO(move to ots-core): `wire`'s lenient integer parsing.
-fn to_i(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg { -n } else { n }
-}
-
-fn form(e: ots_core::limits::ValidationError) -> ApiError {
+fn form(e: ValidationError) -> ApiError {
     ApiError::Form(e.v1_message())
 }
 
@@ -142,7 +92,7 @@ fn path_key(raw: &str) -> Result<String, ApiError> {
 
 /// `GET /api/v1/status`.
 pub async fn status_show(_caller: Caller) -> Response {
-    ok(&serde_json::json!({"status": "nominal", "locale": "en"}))
+    ok(&StatusResponse::default())
 }
 
 /// `GET /api/v1/authcheck`: as status, for valid credentials only.
@@ -155,53 +105,56 @@ pub async fn authcheck_show(caller: Caller) -> Result<Response, ApiError> {
 
 /// What a create needs once validated.
 struct NewSecret {
-    value: zeroize::Zeroizing<String>,
-    passphrase: Option<zeroize::Zeroizing<String>>,
+    value: Zeroizing<String>,
+    passphrase: Option<Zeroizing<String>>,
     ttl: u64,
     recipients: Vec<String>,
 }
 
-/// Validates the fields share/create and generate have in common.
-fn common_fields(
+/// The fields share/create and generate have in common, as sent.
+struct Common<'a> {
+    passphrase: Option<&'a str>,
+    ttl: Option<i64>,
+    recipient: &'a [String],
+    share_domain: Option<&'a str>,
+}
+
+/// Rate limit, then validation of the common fields, in v1's order.
+fn check_common(
     state: &AppState,
     caller: &Caller,
     ip: ClientIp,
-    p: &Params,
+    c: Common<'_>,
     now: u64,
-) -> Result<(Option<zeroize::Zeroizing<String>>, u64, Vec<String>), ApiError> {
+) -> Result<(Option<Zeroizing<String>>, u64, Vec<String>), ApiError> {
     let authed = caller.account().is_some();
     if !authed && !state.creates.allow(ip.0, now) {
         return Err(ApiError::RateLimited);
     }
     let limits = &state.config.limits;
-    let passphrase = match p.get("passphrase").filter(|s| !s.is_empty()) {
+    let passphrase = match c.passphrase.filter(|s| !s.is_empty()) {
         Some(pass) => {
             limits.check_passphrase(pass).map_err(form)?;
-            Some(zeroize::Zeroizing::new(pass.to_owned()))
+            Some(Zeroizing::new(pass.to_owned()))
         }
         None => None,
     };
-    let ttl = limits.clamp_ttl(p.get("ttl").map(to_i), authed);
-    let recipients = p.all("recipient");
+    let ttl = limits.clamp_ttl(c.ttl, authed);
+    let recipients: Vec<&str> = c
+        .recipient
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .collect();
     if !recipients.is_empty() && !authed {
-        return Err(form(
-            ots_core::limits::ValidationError::RecipientNeedsAccount,
-        ));
+        return Err(form(ValidationError::RecipientNeedsAccount));
     }
-    for r in &recipients {
-        if !looks_like_email(r) {
-            return Err(form(
-                ots_core::limits::ValidationError::UndeliverableEmail {
-                    address: (*r).to_owned(),
-                },
-            ));
-        }
+    if let Some(bad) = recipients.iter().find(|r| !looks_like_email(r)) {
+        return Err(form(ValidationError::UndeliverableEmail {
+            address: (*bad).to_owned(),
+        }));
     }
-    if let Some(domain) = p
-        .get("share_domain")
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
+    if let Some(domain) = c.share_domain.map(str::trim).filter(|d| !d.is_empty()) {
         let canonical = state
             .config
             .base_url
@@ -210,7 +163,7 @@ fn common_fields(
         if !domain.eq_ignore_ascii_case(canonical) {
             // No custom domains here: any other domain is refused, as OTS refuses
             // domains the caller may not use.
-            return Err(form(ots_core::limits::ValidationError::DomainNotAllowed {
+            return Err(form(ValidationError::DomainNotAllowed {
                 domain: domain.to_owned(),
             }));
         }
@@ -288,14 +241,13 @@ async fn store_secret(
         let link = format!("{}/secret/{}", state.config.base_url, secret_key);
         mailer.send_link(to, caller.custid(), link, shortkey(&secret_key).to_owned());
     }
-    let value = echo_value.then_some(s.value.as_str());
-    Ok(ok(&receipt_body(
-        &receipt,
-        now,
-        &state.config.base_url,
-        View::Full,
-        value,
-    )))
+    let value = echo_value.then(|| s.value.to_string());
+    let mut body = receipt_body(&receipt, now, &state.config.base_url, View::Full, value);
+    let res = ok(&body);
+    if let Some(v) = body.value.as_mut() {
+        zeroize::Zeroize::zeroize(v);
+    }
+    Ok(res)
 }
 
 /// `POST /api/v1/share` and `/api/v1/create`: store the `secret` param.
@@ -306,11 +258,22 @@ pub async fn secret_create(
     p: Params,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let (passphrase, ttl, recipients) = common_fields(&state, &caller, ip, &p, now)?;
-    let value = p.get("secret").unwrap_or("");
-    state.config.limits.check_secret(value).map_err(form)?;
+    let req: ShareRequest = p.parse()?;
+    let req_secret = Zeroizing::new(req.secret);
+    let common = Common {
+        passphrase: req.passphrase.as_deref(),
+        ttl: req.ttl,
+        recipient: &req.recipient,
+        share_domain: req.share_domain.as_deref(),
+    };
+    let (passphrase, ttl, recipients) = check_common(&state, &caller, ip, common, now)?;
+    state
+        .config
+        .limits
+        .check_secret(&req_secret)
+        .map_err(form)?;
     let s = NewSecret {
-        value: zeroize::Zeroizing::new(value.to_owned()),
+        value: req_secret,
         passphrase,
         ttl,
         recipients,
@@ -326,19 +289,33 @@ pub async fn secret_generate(
     p: Params,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let (passphrase, ttl, recipients) = common_fields(&state, &caller, ip, &p, now)?;
+    let req: GenerateRequest = p.parse()?;
+    let common = Common {
+        passphrase: req.passphrase.as_deref(),
+        ttl: req.ttl,
+        recipient: &req.recipient,
+        share_domain: req.share_domain.as_deref(),
+    };
+    let (passphrase, ttl, recipients) = check_common(&state, &caller, ip, common, now)?;
     let length = state
         .config
         .limits
-        .generate_length(
-            p.get("length")
-                .map(|l| u32::try_from(to_i(l).max(0)).unwrap_or(u32::MAX)),
-        )
+        .generate_length(req.length)
         .map_err(form)?;
-    let sets = CharSets::from_params(&p);
-    let value = generate_password(length, sets).map_err(ApiError::internal)?;
+    let sets = req.character_sets.unwrap_or_default();
+    let mut rng_failed = false;
+    let value = ots_core::password::generate(length, &sets, &mut |buf| {
+        rng_failed |= getrandom::fill(buf).is_err();
+    });
+    let value = match value {
+        Ok(v) if !rng_failed => v,
+        // No character set left (all switched off): v1 reports a generic error.
+        Err(ots_core::password::PasswordError::NoCharSets) => return Err(ApiError::Unexpected),
+        Ok(_) => return Err(ApiError::internal("random source failed")),
+        Err(e) => return Err(ApiError::internal(e)),
+    };
     let s = NewSecret {
-        value: zeroize::Zeroizing::new(value),
+        value,
         passphrase,
         ttl,
         recipients,
@@ -351,7 +328,7 @@ async fn passphrase_matches(given: Option<&str>, hash: String) -> Result<bool, A
     let Some(given) = given.filter(|g| !g.is_empty()) else {
         return Ok(false);
     };
-    let given = zeroize::Zeroizing::new(given.to_owned());
+    let given = Zeroizing::new(given.to_owned());
     tokio::task::spawn_blocking(move || crypto::verify_passphrase(&given, &hash))
         .await
         .map_err(ApiError::internal)?
@@ -406,17 +383,14 @@ pub async fn secret_reveal(
         .map_err(ApiError::internal)?;
     let value = std::str::from_utf8(&value).map_err(ApiError::internal)?;
     tracing::info!(secret = shortkey(&key), "secret revealed");
-    #[derive(Serialize)]
-    struct Revealed<'a> {
-        value: &'a str,
-        secret_key: &'a str,
-        share_domain: &'a str,
-    }
-    Ok(ok(&Revealed {
-        value,
-        secret_key: &key,
-        share_domain: &state.config.base_url,
-    }))
+    let mut body = RevealResponse {
+        value: value.to_owned(),
+        secret_key: key,
+        share_domain: state.config.base_url.clone(),
+    };
+    let res = ok(&body);
+    zeroize::Zeroize::zeroize(&mut body.value);
+    Ok(res)
 }
 
 /// `GET|POST /api/v1/receipt/:key` (and the `private`/`metadata` aliases).
@@ -477,7 +451,7 @@ pub async fn receipt_burn(
             }
             if !passphrase_matches(p.get("passphrase"), hash).await? {
                 state.lockout.fail(&r.secret_key, now);
-                return Err(form(ots_core::limits::ValidationError::IncorrectPassphrase));
+                return Err(form(ValidationError::IncorrectPassphrase));
             }
             matches!(
                 store
@@ -493,14 +467,9 @@ pub async fn receipt_burn(
     }
     r.mark(Outcome::Burned, now);
     tracing::info!(secret = shortkey(&r.secret_key), "secret burned");
-    #[derive(Serialize)]
-    struct Burned<'a> {
-        state: ReceiptBody<'a>,
-        secret_shortkey: &'a str,
-    }
-    Ok(ok(&Burned {
+    Ok(ok(&BurnResponse {
         state: receipt_body(&r, now, &state.config.base_url, View::Full, None),
-        secret_shortkey: shortkey(&r.secret_key),
+        secret_shortkey: shortkey(&r.secret_key).to_owned(),
     }))
 }
 
@@ -516,96 +485,9 @@ pub async fn receipt_list(
         .recent(&account.custid, now.saturating_sub(RECENT_WINDOW), now)
         .await
         .map_err(ApiError::internal)?;
-    let items: Vec<ReceiptBody<'_>> = list
+    let items: Vec<Receipt> = list
         .iter()
         .map(|r| receipt_body(r, now, &state.config.base_url, View::ListItem, None))
         .collect();
     Ok(ok(&items))
-}
-
-/// Character sets for generated passwords (reference §2.3: all on by default).
-// TODO(move to ots-core): `password::CharSets` and its generator.
-#[derive(Debug, Clone, Copy)]
-struct CharSets {
-    uppercase: bool,
-    lowercase: bool,
-    numbers: bool,
-    symbols: bool,
-    exclude_ambiguous: bool,
-}
-
-impl CharSets {
-    fn from_params(p: &Params) -> CharSets {
-        let mut s = CharSets {
-            uppercase: true,
-            lowercase: true,
-            numbers: true,
-            symbols: true,
-            exclude_ambiguous: true,
-        };
-        for (k, v) in p.nested("character_sets") {
-            let on = !matches!(v.trim(), "" | "0" | "false" | "off" | "no");
-            match k {
-                "uppercase" => s.uppercase = on,
-                "lowercase" => s.lowercase = on,
-                "numbers" => s.numbers = on,
-                "symbols" => s.symbols = on,
-                "exclude_ambiguous" => s.exclude_ambiguous = on,
-                _ => {}
-            }
-        }
-        s
-    }
-}
-
-fn generate_password(len: usize, s: CharSets) -> Result<String, crypto::CryptoError> {
-    const AMBIGUOUS: &str = "il1Lo0O";
-    let mut alphabet: Vec<char> = Vec::new();
-    if s.uppercase {
-        alphabet.extend('A'..='Z');
-    }
-    if s.lowercase {
-        alphabet.extend('a'..='z');
-    }
-    if s.numbers {
-        alphabet.extend('0'..='9');
-    }
-    if s.symbols {
-        alphabet.extend("!@#$%^&*()-_=+[]{};:,.?".chars());
-    }
-    if s.exclude_ambiguous {
-        alphabet.retain(|c| !AMBIGUOUS.contains(*c));
-    }
-    if alphabet.is_empty() {
-        alphabet.extend('a'..='z');
-    }
-    let n = alphabet.len() as u32;
-    // Rejection sampling: accept bytes below the largest multiple of n (no modulo bias).
-    let zone = 256 - 256 % n;
-    let mut out = String::with_capacity(len);
-    let mut buf = [0u8; 64];
-    while out.chars().count() < len {
-        getrandom::fill(&mut buf).map_err(|_| crypto::CryptoError::Random)?;
-        for &b in &buf {
-            if u32::from(b) < zone && out.chars().count() < len {
-                out.push(alphabet[(u32::from(b) % n) as usize]);
-            }
-        }
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn to_i_is_rubys() {
-        assert_eq!(to_i("3600"), 3600);
-        assert_eq!(to_i(" 60abc"), 60);
-        assert_eq!(to_i("-5"), -5);
-        assert_eq!(to_i("abc"), 0);
-        assert_eq!(to_i(""), 0);
-        assert_eq!(to_i("99999999999999999999999"), i64::MAX);
-    }
 }

@@ -41,6 +41,9 @@ pub enum ApiError {
     /// Passphrase lockout: v1 does not rescue it, so it is the generic error.
     #[error("locked out")]
     Locked,
+    /// Anything else v1 does not rescue specifically (generic message).
+    #[error("unexpected")]
+    Unexpected,
     /// The region proxy could not reach its upstream.
     #[error("upstream unavailable")]
     Upstream,
@@ -95,7 +98,9 @@ impl IntoResponse for ApiError {
                 serde_json::json!({"message": "Request body too large"}),
                 Some("413"),
             ),
-            ApiError::Locked => (serde_json::json!({"message": UNEXPECTED}), Some("400")),
+            ApiError::Locked | ApiError::Unexpected => {
+                (serde_json::json!({"message": UNEXPECTED}), Some("400"))
+            }
             ApiError::Upstream => (
                 serde_json::json!({"message": "The upstream region is unavailable. Please try again later."}),
                 Some("502"),

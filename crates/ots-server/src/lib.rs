@@ -37,47 +37,13 @@ use crate::ratelimit::{Lockout, RateLimiter};
 use crate::store::Store;
 use crate::web::WebAssets;
 
-/// Keeps only `[A-Za-z0-9_-]`, as OTS's input sanitizer does.
-// TODO(move to ots-core): `keys::sanitize`.
-pub fn sanitize_key(key: &str) -> String {
-    key.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .take(128)
-        .collect()
-}
+pub use ots_core::keys::{MIN_LEN as KEY_MIN_LEN, sanitize as sanitize_key, shortkey};
 
-/// The first 8 characters of a key: all that logs and burn responses show.
-// TODO(move to ots-core): `keys::shortkey`.
-pub fn shortkey(key: &str) -> &str {
-    key.get(..8).unwrap_or(key)
-}
-
-/// Keys shorter than this get 404 `Not Found` (reference §4).
-// TODO(move to ots-core): `keys::MIN_LEN`.
-pub const KEY_MIN_LEN: usize = 20;
-
-/// A new key: 40 random bytes (320 bits) in base36, left-padded to 62 characters.
-// TODO(move to ots-core): `keys` (the encoding; the randomness stays here).
+/// A new key from 320 bits of OS randomness ([`ots_core::keys::new_key`]).
 pub fn new_key() -> Result<String, crypto::CryptoError> {
-    let mut bytes = [0u8; 40];
-    getrandom::fill(&mut bytes).map_err(|_| crypto::CryptoError::Random)?;
-    // Repeated division of a big-endian byte string by 36.
-    let mut digits = Vec::with_capacity(62);
-    let mut num = bytes.to_vec();
-    while num.iter().any(|&b| b != 0) {
-        let mut rem = 0u32;
-        for b in num.iter_mut() {
-            let acc = (rem << 8) | u32::from(*b);
-            *b = (acc / 36) as u8;
-            rem = acc % 36;
-        }
-        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[rem as usize]);
-    }
-    while digits.len() < 62 {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    Ok(String::from_utf8(digits).unwrap_or_default())
+    let mut bytes = zeroize::Zeroizing::new([0u8; 40]);
+    getrandom::fill(&mut bytes[..]).map_err(|_| crypto::CryptoError::Random)?;
+    Ok(ots_core::keys::new_key(&bytes))
 }
 
 /// Wall clock in epoch seconds, with an offset tests can move.

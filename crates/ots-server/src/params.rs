@@ -40,35 +40,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every value of a list parameter: `name`, `name[]` and `name[0]`, in order.
-    /// A single value may also be comma-separated.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| {
-                k == name
-                    || k.strip_prefix(name).is_some_and(|rest| {
-                        rest.starts_with('[')
-                            && rest.ends_with(']')
-                            && rest[1..rest.len() - 1].bytes().all(|b| b.is_ascii_digit())
-                    })
-            })
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .collect()
-    }
-
-    /// The `sub → value` entries of a hash parameter `prefix[sub]`.
-    pub fn nested(&self, prefix: &str) -> Vec<(&str, &str)> {
-        self.pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                let rest = k.strip_prefix(prefix)?.strip_prefix('[')?;
-                let sub = rest.strip_suffix(']')?;
-                Some((sub, v.as_str()))
-            })
-            .collect()
+    /// Reads the params as a v1 request type (`ots_core::wire::ShareRequest`, …),
+    /// one entry at a time, so repeated keys and Rack-style names reach the type as sent.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        use serde::de::value::{Error, MapDeserializer};
+        let de = MapDeserializer::<_, Error>::new(
+            self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        T::deserialize(de).map_err(|_| invalid())
     }
 
     fn push_json(&mut self, key: String, value: &serde_json::Value) {
@@ -100,45 +79,9 @@ impl Params {
 /// Parses `application/x-www-form-urlencoded` bytes, refusing anything that does not
 /// decode to UTF-8 (a silently mangled secret would be worse than an error).
 pub fn parse_urlencoded(input: &[u8], out: &mut Vec<(String, String)>) -> Result<(), ApiError> {
-    for part in input.split(|&b| b == b'&') {
-        if part.is_empty() {
-            continue;
-        }
-        let (k, v) = match part.iter().position(|&b| b == b'=') {
-            Some(i) => (&part[..i], &part[i + 1..]),
-            None => (part, &[][..]),
-        };
-        out.push((percent_decode(k)?, percent_decode(v)?));
-    }
+    let text = std::str::from_utf8(input).map_err(|_| invalid())?;
+    out.extend(ots_core::form::parse(text).ok_or_else(invalid)?);
     Ok(())
-}
-
-fn percent_decode(input: &[u8]) -> Result<String, ApiError> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (
-                    input.get(i + 1).copied().and_then(hex),
-                    input.get(i + 2).copied().and_then(hex),
-                ) {
-                    (Some(h), Some(l)) => {
-                        // Both digits are < 16, so this fits a byte.
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    // A stray '%' is kept literally, as Rack does.
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| invalid())
 }
 
 fn invalid() -> ApiError {
@@ -234,8 +177,23 @@ mod tests {
     }
 
     #[test]
-    fn stray_percent_is_literal() {
-        assert_eq!(parse("a=%zz%4").get("a"), Some("%zz%4"));
+    fn bad_escapes_are_rejected() {
+        let mut v = Vec::new();
+        assert!(parse_urlencoded(b"a=%zz", &mut v).is_err());
+    }
+
+    #[test]
+    fn parses_into_core_request_types() {
+        let p = parse(
+            "secret=x&ttl=60abc&recipient[]=a@x.io&recipient[]=b@x.io&character_sets[symbols]=false&length=20",
+        );
+        let share: ots_core::wire::ShareRequest = p.parse().expect("share");
+        assert_eq!(share.secret, "x");
+        assert_eq!(share.ttl, Some(60));
+        assert_eq!(share.recipient, vec!["a@x.io", "b@x.io"]);
+        let generate: ots_core::wire::GenerateRequest = p.parse().expect("generate");
+        assert_eq!(generate.length, Some(20));
+        assert!(!generate.character_sets.expect("sets").symbols);
     }
 
     #[test]
@@ -246,13 +204,6 @@ mod tests {
     }
 
     #[test]
-    fn lists_and_hashes() {
-        let p = parse("recipient[]=a@x.io&recipient[]=b@x.io&character_sets[uppercase]=false");
-        assert_eq!(p.all("recipient"), vec!["a@x.io", "b@x.io"]);
-        assert_eq!(p.nested("character_sets"), vec![("uppercase", "false")]);
-    }
-
-    #[test]
     fn json_flattens_like_rack() {
         let mut p = Params::default();
         p.push_json(
@@ -260,7 +211,8 @@ mod tests {
             &serde_json::json!({"ttl": 60, "recipient": ["a@x.io"], "character_sets": {"symbols": false}}),
         );
         assert_eq!(p.get("ttl"), Some("60"));
-        assert_eq!(p.all("recipient"), vec!["a@x.io"]);
-        assert_eq!(p.nested("character_sets"), vec![("symbols", "false")]);
+        let r: ots_core::wire::GenerateRequest = p.parse().expect("generate");
+        assert_eq!(r.recipient, vec!["a@x.io"]);
+        assert!(!r.character_sets.expect("sets").symbols);
     }
 }
