@@ -4,11 +4,13 @@
 //! - [`wire`]: the v1 request and response types, lenient to read and strict to write.
 //! - [`form`]: form (`x-www-form-urlencoded`) and percent encoding.
 //! - [`keys`]: secret and receipt keys.
+//! - [`envelope`]: the `ots1` browser-encryption envelope (spec: `docs/ENVELOPE.md`).
 //! - [`password`]: unbiased password generation.
 //!
 //! The crate does no I/O and draws no randomness of its own: callers pass random bytes
 //! in, so every function is deterministic under test and builds for `wasm32-unknown-unknown`.
 
+pub mod envelope;
 pub mod form;
 pub mod keys;
 pub mod limits;
