@@ -5,6 +5,7 @@
 //! - [`form`]: form (`x-www-form-urlencoded`) and percent encoding.
 //! - [`keys`]: secret and receipt keys.
 //! - [`envelope`]: the `ots1` browser-encryption envelope (spec: `docs/ENVELOPE.md`).
+//! - [`link`]: the app's links (`#/s/<key>/<fragment key>?r=eu`), shared with the CLI.
 //! - [`password`]: unbiased password generation.
 //!
 //! The crate does no I/O and draws no randomness of its own: callers pass random bytes
@@ -14,5 +15,6 @@ pub mod envelope;
 pub mod form;
 pub mod keys;
 pub mod limits;
+pub mod link;
 pub mod password;
 pub mod wire;
