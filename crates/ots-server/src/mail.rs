@@ -1,6 +1,7 @@
 //! Recipient emails (accounts only): the link, never the secret.
 
-use lettre::message::header::ContentType;
+use lettre::message::Body;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -68,6 +69,17 @@ impl Mailer {
             "{sender} has shared a secret with you.\n\nOpen it here (it can be viewed only once):\n\n{link}\n\n\
              If you were not expecting this, you can ignore this message.\n"
         );
+        // 7bit keeps the (long) link on one line, clickable in any client. lettre would
+        // pick quoted-printable for lines over 76 chars, though RFC 5322 allows 998;
+        // anything non-ASCII still goes through lettre's own choice.
+        let body = if body.is_ascii() && body.lines().all(|l| l.len() < 998) {
+            Body::dangerous_pre_encoded(
+                body.replace('\n', "\r\n").into_bytes(),
+                ContentTransferEncoding::SevenBit,
+            )
+        } else {
+            Body::new(body)
+        };
         let msg = Message::builder()
             .from(self.from.clone())
             .to(to)
