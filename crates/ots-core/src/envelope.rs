@@ -23,11 +23,11 @@ use std::str::FromStr;
 use aes_gcm::aead::{AeadInOut, Nonce};
 use aes_gcm::{Aes256Gcm, Key, KeyInit};
 use argon2::{Algorithm, Argon2, Params, Version};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::b64;
 
 /// The version tag that starts every `ots1` envelope, dot included.
 pub const PREFIX: &str = "ots1.";
@@ -69,14 +69,12 @@ pub enum EnvelopeError {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    b64::encode(bytes)
 }
 
 /// Strict base64url: no padding, no whitespace, no stray trailing bits.
 fn unb64(text: &str) -> Result<Vec<u8>, EnvelopeError> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| EnvelopeError::Malformed)
+    b64::decode(text).ok_or(EnvelopeError::Malformed)
 }
 
 /// HKDF-SHA256 with an empty salt, filling `out`.

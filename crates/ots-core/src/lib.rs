@@ -11,6 +11,7 @@
 //! The crate does no I/O and draws no randomness of its own: callers pass random bytes
 //! in, so every function is deterministic under test and builds for `wasm32-unknown-unknown`.
 
+mod b64;
 pub mod envelope;
 pub mod form;
 pub mod keys;

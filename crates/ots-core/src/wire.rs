@@ -406,7 +406,7 @@ impl<'de> Deserialize<'de> for CreateFields {
 ///
 /// Reads JSON and form bodies; an absent `secret` reads as `""`, so the server answers
 /// with the v1 "You did not provide anything to share" rather than a parse error.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "CreateFields")]
 pub struct ShareRequest {
     /// The secret (the envelope text when the client encrypts).
@@ -492,7 +492,7 @@ impl ShareRequest {
 }
 
 /// `POST /api/v1/generate`: the server generates a password, returned once as `value`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "CreateFields")]
 pub struct GenerateRequest {
     /// Optional passphrase the server requires before it reveals or burns.
@@ -564,7 +564,7 @@ impl GenerateRequest {
 }
 
 /// The body of reveal (`POST /secret/<key>`) and burn (`POST /receipt/<key>/burn`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassphraseRequest {
     /// The passphrase, if the secret has one.
     #[serde(
@@ -660,7 +660,7 @@ impl<'de> Deserialize<'de> for ReceiptState {
 ///
 /// Reading ignores the v0.24 alias fields; writing always adds them, derived from the
 /// canonical fields, so a server cannot emit them inconsistently.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct Receipt {
     /// The creator's email, or `"anon"`.
@@ -773,7 +773,7 @@ impl Serialize for Receipt {
 }
 
 /// `POST /api/v1/secret/<key>`: the revealed secret.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RevealResponse {
     /// The secret (an envelope if the creator encrypted it).
@@ -878,6 +878,86 @@ impl ErrorBody {
     /// Classifies this body; see [`classify`].
     pub fn kind(&self, intended_status: Option<u16>, http_status: u16) -> ApiErrorKind {
         classify(self.text(), intended_status, http_status)
+    }
+}
+
+/// Stands in for a secret value in `Debug` output, so that logging a request or response
+/// never logs a secret or a passphrase.
+struct Redacted<'a>(Option<&'a str>);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("None"),
+            Some(_) => f.write_str("\"…\""),
+        }
+    }
+}
+
+impl fmt::Debug for ShareRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShareRequest")
+            .field("secret", &Redacted(Some(&self.secret)))
+            .field("passphrase", &Redacted(self.passphrase.as_deref()))
+            .field("ttl", &self.ttl)
+            .field("recipient", &self.recipient)
+            .field("share_domain", &self.share_domain)
+            .field("locale", &self.locale)
+            .finish()
+    }
+}
+
+impl fmt::Debug for GenerateRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GenerateRequest")
+            .field("passphrase", &Redacted(self.passphrase.as_deref()))
+            .field("ttl", &self.ttl)
+            .field("recipient", &self.recipient)
+            .field("share_domain", &self.share_domain)
+            .field("locale", &self.locale)
+            .field("length", &self.length)
+            .field("character_sets", &self.character_sets)
+            .finish()
+    }
+}
+
+impl fmt::Debug for PassphraseRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassphraseRequest")
+            .field("passphrase", &Redacted(self.passphrase.as_deref()))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receipt")
+            .field("custid", &self.custid)
+            .field("metadata_key", &self.metadata_key)
+            .field("secret_key", &self.secret_key)
+            .field("ttl", &self.ttl)
+            .field("metadata_ttl", &self.metadata_ttl)
+            .field("secret_ttl", &self.secret_ttl)
+            .field("metadata_url", &self.metadata_url)
+            .field("state", &self.state)
+            .field("updated", &self.updated)
+            .field("created", &self.created)
+            .field("received", &self.received)
+            .field("recipient", &self.recipient)
+            .field("share_domain", &self.share_domain)
+            .field("value", &Redacted(self.value.as_deref()))
+            .field("passphrase_required", &self.passphrase_required)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RevealResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RevealResponse")
+            .field("value", &Redacted(Some(&self.value)))
+            .field("secret_key", &self.secret_key)
+            .field("share_domain", &self.share_domain)
+            .finish()
     }
 }
 
@@ -1457,6 +1537,43 @@ mod tests {
         assert_eq!(back, r);
         let none: PassphraseRequest = serde_urlencoded::from_str("continue=true").expect("parses");
         assert_eq!(none, PassphraseRequest::default());
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let share = ShareRequest {
+            secret: "hunter2-secret".into(),
+            passphrase: Some("pass-word".into()),
+            ..ShareRequest::default()
+        };
+        let generate = GenerateRequest {
+            passphrase: Some("pass-word".into()),
+            ..GenerateRequest::default()
+        };
+        let reveal = RevealResponse {
+            value: "hunter2-secret".into(),
+            ..RevealResponse::default()
+        };
+        let receipt = Receipt {
+            value: Some("hunter2-secret".into()),
+            ..Receipt::default()
+        };
+        let pass = PassphraseRequest {
+            passphrase: Some("pass-word".into()),
+        };
+        for text in [
+            format!("{share:?}"),
+            format!("{generate:?}"),
+            format!("{reveal:?}"),
+            format!("{receipt:?}"),
+            format!("{pass:?}"),
+        ] {
+            assert!(
+                !text.contains("hunter2") && !text.contains("pass-word"),
+                "{text}"
+            );
+            assert!(text.contains('…'), "{text}");
+        }
     }
 
     #[test]
