@@ -10,6 +10,48 @@
 //!
 //! The crate does no I/O and draws no randomness of its own: callers pass random bytes
 //! in, so every function is deterministic under test and builds for `wasm32-unknown-unknown`.
+//!
+//! Creating an encrypted secret and its link, then opening it on the other side:
+//!
+//! ```
+//! use ots_core::envelope::{self, FragmentKey, KdfParams};
+//! use ots_core::link::{PassphraseHint, RevealLink, Route, Server};
+//! use ots_core::wire::ShareRequest;
+//!
+//! // Sender: random bytes come from the caller (getrandom in the app and CLI).
+//! let fk = FragmentKey::from_bytes([7; 32]);
+//! let params = KdfParams::new(64, 1, 1)?; // KdfParams::DEFAULT in real use
+//! let pass = envelope::derive_passphrase("correct horse", &fk, &params)?;
+//! let sealed = envelope::seal(&fk, [9; 12], b"the secret", Some(&pass));
+//! let body = ShareRequest {
+//!     secret: sealed.to_string(),
+//!     passphrase: Some(pass.access().to_owned()),
+//!     ttl: Some(3600),
+//!     ..ShareRequest::default()
+//! }
+//! .to_form(); // POST /api/v1/share; the response's secret_key goes into the link
+//! # let _ = body;
+//! let secret_key = "ou88al7nsj14a2pancybh3w3378r0we476bl9wysaj2w55hleccvknxckr7bb3";
+//! let link = Route::Reveal(RevealLink {
+//!     secret_key: secret_key.into(),
+//!     key: Some(fk.clone()),
+//!     server: Server::Origin,
+//!     passphrase: PassphraseHint::Kdf(params),
+//! })
+//! .to_url("https://app.example/");
+//!
+//! // Recipient: parse the link, derive `access` before revealing, then open.
+//! let Route::Reveal(reveal) = Route::parse(&link)? else { unreachable!() };
+//! let (Some(fk), PassphraseHint::Kdf(params)) = (reveal.key, reveal.passphrase) else {
+//!     unreachable!()
+//! };
+//! let pass = envelope::derive_passphrase("correct horse", &fk, &params)?;
+//! // POST /api/v1/secret/<key> with passphrase = pass.access(); the response's value:
+//! let value = sealed.to_string();
+//! let opened = envelope::open(&value.parse()?, &fk, Some(&pass))?;
+//! assert_eq!(opened.as_slice(), b"the secret");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod b64;
 pub mod envelope;

@@ -284,45 +284,26 @@ pub mod lenient {
     }
 }
 
-/// An optional string read leniently, as a map value.
-struct Text(Option<String>);
+/// Newtypes that read one map value with a [`lenient`] function (the share and generate
+/// requests read their map by hand, one value at a time).
+macro_rules! lenient_values {
+    ($($name:ident($ty:ty) = $read:path;)*) => {$(
+        struct $name($ty);
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient::opt_string(d).map(Text)
-    }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $read(d).map($name)
+            }
+        }
+    )*};
 }
 
-struct Strings(Vec<String>);
-
-impl<'de> Deserialize<'de> for Strings {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient::strings(d).map(Strings)
-    }
-}
-
-struct LooseI64(Option<i64>);
-
-impl<'de> Deserialize<'de> for LooseI64 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient::opt_i64(d).map(LooseI64)
-    }
-}
-
-struct LooseU32(Option<u32>);
-
-impl<'de> Deserialize<'de> for LooseU32 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient::opt_u32(d).map(LooseU32)
-    }
-}
-
-struct Flag(bool);
-
-impl<'de> Deserialize<'de> for Flag {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient::bool(d).map(Flag)
-    }
+lenient_values! {
+    Text(Option<String>) = lenient::opt_string;
+    Strings(Vec<String>) = lenient::strings;
+    LooseI64(Option<i64>) = lenient::opt_i64;
+    LooseU32(Option<u32>) = lenient::opt_u32;
+    Flag(bool) = lenient::bool;
 }
 
 /// Every field of a share or generate request, read from JSON or from a form body.
