@@ -1,1 +1,57 @@
+//! The Onetime Secret client that encrypts in the browser: a Leptos single-page app.
 
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod config;
+pub mod crypto;
+pub mod fmt;
+pub mod i18n;
+pub mod messages;
+pub mod pages;
+pub mod storage;
+
+use wasm_bindgen::JsCast;
+
+/// Mounts the app: into `<div data-ots-app>` of a host page (with settings from its data
+/// attributes) when there is one, else into `<body>`.
+pub fn mount() {
+    let host = leptos::prelude::document()
+        .query_selector("[data-ots-app]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    match host {
+        Some(element) => {
+            let dataset = element.dataset();
+            let names = js_sys::Object::keys(&dataset);
+            let pairs: Vec<(String, String)> = names
+                .iter()
+                .filter_map(|n| n.as_string())
+                .filter_map(|n| dataset.get(&n).map(|v| (snake(&n), v)))
+                .collect();
+            let value = config::Settings::value_from_attributes(
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+            leptos::mount::mount_to(element, move || {
+                leptos::view! { <app::App embedded=value.clone() /> }
+            })
+            .forget();
+        }
+        None => leptos::mount::mount_to_body(|| leptos::view! { <app::App /> }),
+    }
+}
+
+/// `ttlDefault` (a dataset name) → `ttl_default`.
+fn snake(camel: &str) -> String {
+    camel
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii_uppercase() {
+                vec!['_', c.to_ascii_lowercase()]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}

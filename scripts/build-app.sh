@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds the release dist/ that users get (and that the end-to-end tests load).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$OTS_ROOT"
+trunk build --release

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy for both targets, native unit and
+# integration tests (with a real Redis that the tests start), the browser tests
+# (wasm-bindgen-test in headless Chromium) and the end-to-end tests (WebDriver, the release
+# dist/ against the real ots-server).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$OTS_ROOT"
+scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "clippy: the core, the server and the tools natively; the app for wasm32"
+cargo clippy --locked --workspace --exclude ots-web --all-targets -- -D warnings
+cargo clippy --locked -p ots-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy --locked -p ots-core --target wasm32-unknown-unknown -- -D warnings
+
+step "build the release app and server (the end-to-end tests use exactly these)"
+scripts/build-app.sh
+cargo build --release --locked -p ots-server
+
+step "native tests: unit, integration (embedded store and Redis), doc tests"
+cargo test --locked --workspace --exclude ots-web
+cargo test --locked -p ots-web --test e2e
+
+step "browser tests: wasm-bindgen-test in headless Chromium"
+cargo test --locked -p ots-web --target wasm32-unknown-unknown --tests
+
+printf '\ntest: all passed\n'

@@ -1,0 +1,257 @@
+//! The root component: settings, language, account and server as context, and hash
+//! routing by hand (a router crate would double the bundle).
+
+use leptos::prelude::*;
+use ots_core::link::{LinkError, Route, Server};
+
+use crate::api::{self, Api, Credentials};
+use crate::config::{ConfigProblem, Settings, Value};
+use crate::i18n::{self, I18n, Key, Table};
+use crate::pages::{Create, Receipt, Recent, Reveal};
+use crate::storage;
+
+/// What every screen shares, as a `Copy` handle from context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The validated settings.
+    pub settings: RwSignal<Settings>,
+    /// Settings that were ignored.
+    pub problems: RwSignal<Vec<ConfigProblem>>,
+    /// The signed-in account, if any.
+    pub account: RwSignal<Option<Credentials>>,
+    /// The server new secrets go to.
+    pub server: RwSignal<Server>,
+    /// The current screen (or why the link could not be read).
+    pub route: RwSignal<Result<Route, LinkError>>,
+}
+
+impl AppState {
+    /// A client for `server`, with the account when there is one.
+    pub fn api_for(&self, server: &Server) -> Api {
+        Api {
+            base: self
+                .settings
+                .with_untracked(|s| api::base_url(s, server, &page_url())),
+            auth: self.account.get_untracked(),
+        }
+    }
+
+    /// A client for the chosen server.
+    pub fn api(&self) -> Api {
+        self.api_for(&self.server.get_untracked())
+    }
+}
+
+/// The app's `AppState` from context.
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// The page's URL without its fragment: where app links point.
+pub fn page_url() -> String {
+    let href = window().location().href().unwrap_or_default();
+    href.split('#').next().unwrap_or_default().to_owned()
+}
+
+/// Reads the route from the address bar. A decryption key is removed from the address bar
+/// at once (kept only in memory), so it stays out of history, screenshots and sync.
+fn read_route() -> Result<Route, LinkError> {
+    let hash = window().location().hash().unwrap_or_default();
+    let route = Route::parse(&hash);
+    if let Ok(Route::Reveal(link)) = &route {
+        if link.key.is_some() {
+            let mut without_key = link.clone();
+            without_key.key = None;
+            let clean = Route::Reveal(without_key).to_url(&page_url());
+            if let Ok(history) = window().history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+            }
+        }
+    }
+    route
+}
+
+/// Fetches a JSON file next to `index.html` as a config [`Value`].
+async fn fetch_json(path: &str) -> Option<Value> {
+    let response = gloo_net::http::Request::get(path).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = response.text().await.ok()?;
+    let json = js_sys::JSON::parse(&text).ok()?;
+    serde_wasm_bindgen::from_value(json).ok()
+}
+
+/// Loads a language's texts and switches to it.
+pub fn switch_language(i18n: I18n, code: &'static str) {
+    storage::set_local(storage::LOCALE, code);
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("lang", code);
+    }
+    if code == "en" {
+        i18n.apply(code, Table::default());
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        if let Some(Value::Map(map)) = fetch_json(&format!("locales/{code}.json")).await {
+            let pairs = map.into_iter().filter_map(|(k, v)| match v {
+                Value::Text(t) => Some((k, t)),
+                _ => None,
+            });
+            i18n.apply(code, Table::from_pairs(pairs));
+        }
+    });
+}
+
+fn preferred_language() -> &'static str {
+    if let Some(saved) = storage::get_local(storage::LOCALE) {
+        if let Some((code, _)) = i18n::LOCALES.iter().find(|(c, _)| *c == saved) {
+            return code;
+        }
+    }
+    let languages: Vec<String> = window()
+        .navigator()
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    i18n::negotiate(languages.iter().map(String::as_str))
+}
+
+/// Applies theme colours as CSS custom properties (CSSOM, which the CSP allows).
+fn apply_theme(settings: &Settings) {
+    use wasm_bindgen::JsCast;
+    let Some(root) = document()
+        .document_element()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    for (name, value) in &settings.theme {
+        let _ = root.style().set_property(name, value);
+    }
+    if let Some(title) = &settings.title {
+        document().set_title(title);
+    }
+}
+
+/// The whole app. `embedded` holds settings from a host page's data attributes, which
+/// take the place of `config.json`.
+#[component]
+pub fn App(
+    /// Settings from an embedding element, if the app is mounted into a host page.
+    #[prop(optional)]
+    embedded: Option<Value>,
+) -> impl IntoView {
+    let i18n = I18n::new();
+    provide_context(i18n);
+    let state = AppState {
+        settings: RwSignal::new(Settings::default()),
+        problems: RwSignal::new(Vec::new()),
+        account: RwSignal::new(storage::load_account()),
+        server: RwSignal::new(Server::Origin),
+        route: RwSignal::new(read_route()),
+    };
+    provide_context(state);
+    switch_language(i18n, preferred_language());
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| state.route.set(read_route()));
+
+    // The form is usable at once; the settings arrive a moment later.
+    leptos::task::spawn_local(async move {
+        let value = match embedded {
+            Some(value) => Some(value),
+            None => fetch_json("config.json").await,
+        };
+        let (settings, problems) = Settings::from_value(&value.unwrap_or(Value::Null));
+        apply_theme(&settings);
+        state.settings.set(settings);
+        state.problems.set(problems);
+    });
+
+    let screen = move || match state.route.get() {
+        Ok(Route::Create) => view! { <Create /> }.into_any(),
+        Ok(Route::Reveal(link)) => view! { <Reveal link=link /> }.into_any(),
+        Ok(Route::Receipt(link)) => view! { <Receipt link=link /> }.into_any(),
+        Ok(Route::Recent) => view! { <Recent /> }.into_any(),
+        Ok(Route::History) | Err(LinkError::UnknownRoute) => view! { <Create /> }.into_any(),
+        Err(_) => view! {
+            <section class="card" aria-labelledby="damaged-title">
+                <h1 id="damaged-title">{move || i18n.t(Key::DamagedLinkTitle)}</h1>
+                <p role="alert" data-testid="damaged-link">{move || i18n.t(Key::DamagedLink)}</p>
+                <a href="#/">{move || i18n.t(Key::CreateAnother)}</a>
+            </section>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <div class="app" data-testid="app">
+            <Header />
+            <ConfigProblems />
+            <main id="main">{screen}</main>
+            <footer class="footer">
+                <p>{move || i18n.t(Key::FooterPrivacy)}</p>
+            </footer>
+        </div>
+    }
+}
+
+/// The top bar: title, language, account.
+#[component]
+fn Header() -> impl IntoView {
+    let i18n = i18n::use_i18n();
+    let state = use_app();
+    let title = move || {
+        state
+            .settings
+            .with(|s| s.title.clone())
+            .unwrap_or_else(|| i18n.t(Key::AppTitle))
+    };
+    let logo = move || state.settings.with(|s| s.logo.clone());
+    view! {
+        <header class="header">
+            <a class="brand" href="#/" data-testid="home">
+                {move || logo().map(|src| view! { <img class="logo" src=src alt="" /> })}
+                <span>{title}</span>
+            </a>
+            <nav class="nav" aria-label=move || i18n.t(Key::NavLabel)>
+                <Show when=move || state.account.with(|a| a.is_some())>
+                    <a href="#/recent" data-testid="nav-recent">{move || i18n.t(Key::RecentTitle)}</a>
+                </Show>
+                <label class="language">
+                    <span class="sr-only">{move || i18n.t(Key::Language)}</span>
+                    <select data-testid="language" on:change:target=move |ev| {
+                        let code = ev.target().value();
+                        if let Some((code, _)) = i18n::LOCALES.iter().find(|(c, _)| *c == code) {
+                            switch_language(i18n, code);
+                        }
+                    }>
+                        {i18n::LOCALES.iter().map(|(code, name)| view! {
+                            <option value=*code selected=move || i18n.locale.get() == *code>{*name}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </nav>
+        </header>
+    }
+}
+
+/// Names each ignored setting, so an operator sees what to fix.
+#[component]
+fn ConfigProblems() -> impl IntoView {
+    let i18n = i18n::use_i18n();
+    let state = use_app();
+    move || {
+        let problems = state.problems.get();
+        (!problems.is_empty()).then(|| {
+            view! {
+                <div class="notice warning" role="status" data-testid="config-problems">
+                    <p>{move || i18n.t(Key::ConfigProblems)}</p>
+                    <ul>
+                        {problems.into_iter().map(|p| view! { <li><code>{p.key.clone()}</code>": "{p.expected}</li> }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! Reusable pieces of the screens.
+
+mod copy_button;
+mod qr_code;
+
+pub use copy_button::CopyButton;
+pub use qr_code::{QrCode, qr_path};

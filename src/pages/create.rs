@@ -1,0 +1,706 @@
+//! Creating a secret: share or generate, optionally encrypted in this browser.
+
+use leptos::prelude::*;
+use ots_core::envelope::{self, KdfParams};
+use ots_core::link::{PassphraseHint, Region, RevealLink, Route, Server};
+use ots_core::password::{self, CharSets};
+use ots_core::wire::{GenerateRequest, Receipt, ShareRequest};
+use zeroize::Zeroizing;
+
+use crate::api::{ApiError, Credentials};
+use crate::app::{page_url, use_app};
+use crate::config::{Encryption, Settings};
+use crate::i18n::{Key, use_i18n};
+use crate::pages::Created;
+use crate::{api, crypto, fmt, messages, storage};
+
+/// Share a text, or generate a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The user types the secret.
+    Share,
+    /// A password is generated.
+    Generate,
+}
+
+/// What the form holds when the user presses "create".
+#[derive(Clone)]
+pub struct Draft {
+    /// Share or generate.
+    pub mode: Mode,
+    /// The secret (share mode).
+    pub secret: String,
+    /// The passphrase, empty for none.
+    pub passphrase: String,
+    /// Lifetime in seconds.
+    pub ttl: u64,
+    /// Recipient email, empty for none.
+    pub recipient: String,
+    /// Custom share domain, empty for none.
+    pub share_domain: String,
+    /// Encrypt in this browser.
+    pub encrypt: bool,
+    /// Generated password length.
+    pub length: usize,
+    /// Generated password character classes.
+    pub sets: CharSets,
+    /// Where the secret goes.
+    pub server: Server,
+    /// The language, sent to the API as `locale`.
+    pub locale: &'static str,
+}
+
+/// A created secret, as the result screen shows it.
+#[derive(Clone)]
+pub struct Outcome {
+    /// The server's receipt.
+    pub receipt: Receipt,
+    /// The link for the recipient.
+    pub link: String,
+    /// The link for the recipient without the decryption key (encrypted secrets).
+    pub link_without_key: Option<String>,
+    /// The decryption key alone, to send through another channel.
+    pub key_text: Option<String>,
+    /// The creator's private receipt link.
+    pub receipt_link: String,
+    /// The generated password, shown once.
+    pub generated: Option<String>,
+    /// Whether the secret was encrypted in this browser.
+    pub encrypted: bool,
+}
+
+/// The byte count the server will see for `secret`: with encryption, the envelope's length.
+pub fn payload_len(secret: &str, encrypt: bool, with_passphrase: bool) -> usize {
+    if encrypt {
+        let kdf = with_passphrase.then(KdfParams::default);
+        envelope::sealed_len(secret.len(), kdf.as_ref())
+    } else {
+        secret.len()
+    }
+}
+
+/// Checks the draft before anything is sent, with the same rules the server applies.
+pub fn validate(draft: &Draft, settings: &Settings, signed_in: bool) -> Result<(), Key> {
+    let limits = &settings.limits;
+    if draft.mode == Mode::Share {
+        if draft.secret.is_empty() {
+            return Err(Key::ErrorEmptySecret);
+        }
+        let with_passphrase = !draft.passphrase.is_empty();
+        if payload_len(&draft.secret, draft.encrypt, with_passphrase) > limits.secret_max_bytes {
+            return Err(Key::ErrorSecretTooLong);
+        }
+    }
+    if !draft.passphrase.is_empty() {
+        limits
+            .check_passphrase(&draft.passphrase)
+            .map_err(|e| messages::validation(&e))?;
+    }
+    if !(limits.ttl_min..=limits.ttl_max(signed_in)).contains(&draft.ttl) {
+        return Err(Key::ErrorTtlRange);
+    }
+    if !draft.recipient.is_empty() && !signed_in {
+        return Err(Key::ErrorRecipientNeedsAccount);
+    }
+    Ok(())
+}
+
+/// Runs the whole creation: generate or take the secret, seal it when asked, post it,
+/// and build the links. The plaintext and keys are zeroized when dropped.
+async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, ApiError> {
+    let api = state.api_for(&draft.server);
+    let recipient: Vec<String> = (!draft.recipient.is_empty())
+        .then(|| draft.recipient.trim().to_owned())
+        .into_iter()
+        .collect();
+    let share_domain = (!draft.share_domain.trim().is_empty()).then(|| draft.share_domain.trim().to_owned());
+    let locale = Some(draft.locale.to_owned());
+    let passphrase = (!draft.passphrase.is_empty()).then(|| Zeroizing::new(draft.passphrase.clone()));
+    let page = page_url();
+
+    if draft.mode == Mode::Generate && !draft.encrypt {
+        let receipt = api
+            .generate(&GenerateRequest {
+                passphrase: passphrase.as_deref().cloned(),
+                ttl: Some(draft.ttl as i64),
+                recipient,
+                share_domain,
+                locale,
+                length: Some(draft.length as u32),
+                character_sets: Some(draft.sets),
+            })
+            .await?;
+        let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
+        return Ok(outcome(&state, &draft.server, receipt.clone(), link, None, receipt.value.clone(), &page));
+    }
+
+    let generated = (draft.mode == Mode::Generate).then(|| {
+        password::generate(draft.length, &draft.sets, &mut crypto::fill_random)
+    });
+    let generated = match generated {
+        Some(Ok(p)) => Some(p),
+        Some(Err(_)) => return Err(ApiError::Server { kind: ots_core::wire::ApiErrorKind::LengthTooLong, status: 0 }),
+        None => None,
+    };
+    let plaintext: Zeroizing<String> = match &generated {
+        Some(p) => Zeroizing::new(p.to_string()),
+        None => Zeroizing::new(draft.secret.clone()),
+    };
+
+    if !draft.encrypt {
+        let receipt = api
+            .share(&ShareRequest {
+                secret: plaintext.to_string(),
+                passphrase: passphrase.as_deref().cloned(),
+                ttl: Some(draft.ttl as i64),
+                recipient,
+                share_domain,
+                locale,
+            })
+            .await?;
+        let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
+        return Ok(outcome(&state, &draft.server, receipt, link, None, generated.map(|g| g.to_string()), &page));
+    }
+
+    let sealed = crypto::seal(&plaintext, passphrase.as_deref().map(String::as_str))
+        .map_err(|_| ApiError::Server { kind: ots_core::wire::ApiErrorKind::Unexpected, status: 0 })?;
+    let receipt = api
+        .share(&ShareRequest {
+            secret: sealed.envelope.clone(),
+            passphrase: sealed.access.as_deref().cloned(),
+            ttl: Some(draft.ttl as i64),
+            recipient,
+            share_domain,
+            locale,
+        })
+        .await?;
+    let secret_key = receipt.secret_key.clone().unwrap_or_default();
+    let mut reveal = RevealLink {
+        secret_key,
+        key: Some(sealed.key),
+        server: draft.server.clone(),
+        passphrase: sealed.kdf.map_or(PassphraseHint::None, PassphraseHint::Kdf),
+    };
+    let link = Route::Reveal(reveal.clone()).to_url(&page);
+    let key_text = reveal.key.take().map(|k| k.to_string());
+    let without_key = Route::Reveal(reveal).to_url(&page);
+    let mut result = outcome(&state, &draft.server, receipt, link, Some(without_key), generated.map(|g| g.to_string()), &page);
+    result.key_text = key_text;
+    Ok(result)
+}
+
+/// The recipient link for a secret sent as is: the server's own `/secret/<key>`.
+fn receipt_secret_link(state: &crate::app::AppState, server: &Server, receipt: &Receipt, page: &str) -> String {
+    let key = receipt.secret_key.clone().unwrap_or_default();
+    state.settings.with_untracked(|s| api::server_secret_link(s, server, page, &key))
+}
+
+fn outcome(
+    _state: &crate::app::AppState,
+    server: &Server,
+    receipt: Receipt,
+    link: String,
+    link_without_key: Option<String>,
+    generated: Option<String>,
+    page: &str,
+) -> Outcome {
+    let receipt_link = Route::Receipt(ots_core::link::ReceiptLink {
+        metadata_key: receipt.metadata_key.clone(),
+        server: server.clone(),
+    })
+    .to_url(page);
+    Outcome {
+        encrypted: link_without_key.is_some(),
+        receipt,
+        link,
+        link_without_key,
+        key_text: None,
+        receipt_link,
+        generated,
+    }
+}
+
+/// The create screen: the form, then the links.
+#[component]
+pub fn Create() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_app();
+    let settings = state.settings;
+
+    let mode = RwSignal::new(Mode::Share);
+    let secret = RwSignal::new(String::new());
+    let passphrase = RwSignal::new(String::new());
+    let show_passphrase = RwSignal::new(false);
+    let ttl_choice = RwSignal::new(String::new());
+    let ttl_custom = RwSignal::new(String::new());
+    let recipient = RwSignal::new(String::new());
+    let share_domain = RwSignal::new(String::new());
+    let encrypt = RwSignal::new(true);
+    let length = RwSignal::new(20usize);
+    let sets = RwSignal::new(CharSets::default());
+    let custom_server = RwSignal::new(String::new());
+    let form_error = RwSignal::new(None::<Key>);
+    let result = RwSignal::new(None::<Outcome>);
+
+    // Follow the settings: the default TTL and whether encryption may be changed.
+    Effect::new(move |_| {
+        settings.with(|s| {
+            ttl_choice.set(s.ttl_default.to_string());
+            encrypt.set(s.encryption != Encryption::Off);
+        })
+    });
+
+    let signed_in = move || state.account.with(|a| a.is_some());
+    let ttl_seconds = move || -> Option<u64> {
+        match ttl_choice.get().as_str() {
+            "custom" => ots_core::limits::parse_duration(&ttl_custom.get()),
+            n => n.parse().ok(),
+        }
+    };
+    let limit = move || settings.with(|s| s.limits.secret_max_bytes);
+    let used = move || {
+        secret.with(|s| payload_len(s, encrypt.get(), passphrase.with(|p| !p.is_empty())))
+    };
+    let over = move || mode.get() == Mode::Share && used() > limit();
+
+    let action = Action::new_local(move |draft: &Draft| create(draft.clone(), state));
+    let pending = action.pending();
+    Effect::new(move |_| {
+        if let Some(outcome) = action.value().get() {
+            match outcome {
+                Ok(outcome) => {
+                    form_error.set(None);
+                    result.set(Some(outcome));
+                }
+                Err(error) => form_error.set(Some(messages::api_error(&error))),
+            }
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return; // a second submit while the first is in flight is ignored
+        }
+        let server = state.server.get_untracked();
+        let draft = Draft {
+            mode: mode.get_untracked(),
+            secret: secret.get_untracked(),
+            passphrase: passphrase.get_untracked(),
+            ttl: ttl_seconds().unwrap_or(0),
+            recipient: recipient.get_untracked(),
+            share_domain: share_domain.get_untracked(),
+            encrypt: encrypt.get_untracked(),
+            length: length.get_untracked(),
+            sets: sets.get_untracked(),
+            server,
+            locale: i18n.locale.get_untracked(),
+        };
+        match settings.with_untracked(|s| validate(&draft, s, signed_in())) {
+            Ok(()) => {
+                form_error.set(None);
+                action.dispatch(draft);
+            }
+            Err(key) => form_error.set(Some(key)),
+        }
+    };
+
+    let create_another = Callback::new(move |()| {
+        secret.update(|s| zeroize::Zeroize::zeroize(s));
+        passphrase.update(|s| zeroize::Zeroize::zeroize(s));
+        recipient.set(String::new());
+        result.set(None);
+        action.value().set(None);
+    });
+
+    let ttl_options = move || {
+        settings.with(|s| {
+            let max = s.limits.ttl_max(signed_in());
+            s.ttl_options.iter().copied().filter(|t| *t <= max).collect::<Vec<_>>()
+        })
+    };
+    let ttl_range_hint = move || {
+        settings.with(|s| {
+            let locale = i18n.locale.get();
+            i18n.tf(
+                Key::TtlCustomHint,
+                &[
+                    ("min", &fmt::duration(locale, s.limits.ttl_min)),
+                    ("max", &fmt::duration(locale, s.limits.ttl_max(signed_in()))),
+                ],
+            )
+        })
+    };
+    let byte_count = move || {
+        let locale = i18n.locale.get();
+        i18n.tf(
+            if encrypt.get() { Key::ByteCountEncrypted } else { Key::ByteCount },
+            &[("used", &fmt::number(locale, used())), ("max", &fmt::number(locale, limit()))],
+        )
+    };
+    let encryption_setting = move || settings.with(|s| s.encryption);
+    let error_text = move || {
+        form_error.get().map(|key| match key {
+            Key::ErrorCors => i18n.tf(key, &[("origin", &state.api().base)]),
+            Key::ErrorSecretTooLong => i18n.tf(key, &[("max", &fmt::number(i18n.locale.get(), limit()))]),
+            _ => i18n.t(key),
+        })
+    };
+
+    let form = move || view! {
+        <form class="card create" on:submit=submit novalidate aria-labelledby="create-title">
+            <h1 id="create-title">{move || i18n.t(Key::CreateTitle)}</h1>
+            <ServerStatus />
+            <Show when=move || settings.with(|s| s.features.generate)>
+                <div class="tabs" role="radiogroup" aria-label=move || i18n.t(Key::ModeLabel)>
+                    <label class="tab">
+                        <input type="radio" name="mode" data-testid="mode-share"
+                            prop:checked=move || mode.get() == Mode::Share
+                            on:change=move |_| mode.set(Mode::Share) />
+                        {move || i18n.t(Key::ModeShare)}
+                    </label>
+                    <label class="tab">
+                        <input type="radio" name="mode" data-testid="mode-generate"
+                            prop:checked=move || mode.get() == Mode::Generate
+                            on:change=move |_| mode.set(Mode::Generate) />
+                        {move || i18n.t(Key::ModeGenerate)}
+                    </label>
+                </div>
+            </Show>
+            <Show when=move || mode.get() == Mode::Share>
+                <div class="field">
+                    <label for="secret">{move || i18n.t(Key::SecretLabel)}</label>
+                    <textarea id="secret" data-testid="secret" rows="7" autocomplete="off"
+                        spellcheck="false" aria-describedby="byte-count"
+                        aria-invalid=move || over().to_string()
+                        placeholder=move || i18n.t(Key::SecretPlaceholder)
+                        prop:value=move || secret.get()
+                        on:input:target=move |ev| secret.set(ev.target().value())></textarea>
+                    <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
+                </div>
+            </Show>
+            <Show when=move || mode.get() == Mode::Generate>
+                <fieldset class="field generate">
+                    <legend>{move || i18n.t(Key::GenerateOptions)}</legend>
+                    <label>{move || i18n.t(Key::GenerateLength)}
+                        <input type="number" min="4" max="128" data-testid="length"
+                            prop:value=move || length.get().to_string()
+                            on:input:target=move |ev| if let Ok(n) = ev.target().value().parse() { length.set(n) } />
+                    </label>
+                    {[
+                        (Key::SetUppercase, "set-uppercase", 0usize),
+                        (Key::SetLowercase, "set-lowercase", 1),
+                        (Key::SetNumbers, "set-numbers", 2),
+                        (Key::SetSymbols, "set-symbols", 3),
+                        (Key::SetExcludeAmbiguous, "set-exclude-ambiguous", 4),
+                    ].into_iter().map(|(label, testid, which)| {
+                        let get = move |s: &CharSets| match which {
+                            0 => s.uppercase, 1 => s.lowercase, 2 => s.numbers, 3 => s.symbols, _ => s.exclude_ambiguous,
+                        };
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" data-testid=testid
+                                    prop:checked=move || sets.with(get)
+                                    on:change:target=move |ev| {
+                                        let on = ev.target().checked();
+                                        sets.update(|s| match which {
+                                            0 => s.uppercase = on, 1 => s.lowercase = on, 2 => s.numbers = on,
+                                            3 => s.symbols = on, _ => s.exclude_ambiguous = on,
+                                        });
+                                    } />
+                                {move || i18n.t(label)}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            </Show>
+            <div class="field">
+                <label for="passphrase">{move || i18n.t(Key::PassphraseLabel)}</label>
+                <div class="with-button">
+                    <input id="passphrase" data-testid="passphrase" autocomplete="new-password"
+                        type=move || if show_passphrase.get() { "text" } else { "password" }
+                        aria-describedby="passphrase-hint"
+                        prop:value=move || passphrase.get()
+                        on:input:target=move |ev| passphrase.set(ev.target().value()) />
+                    <button type="button" data-testid="toggle-passphrase"
+                        aria-pressed=move || show_passphrase.get().to_string()
+                        aria-controls="passphrase"
+                        on:click=move |_| show_passphrase.update(|v| *v = !*v)>
+                        {move || i18n.t(if show_passphrase.get() { Key::Hide } else { Key::Show })}
+                    </button>
+                </div>
+                <p id="passphrase-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::PassphraseHintEncrypted } else { Key::PassphraseHint })}</p>
+            </div>
+            <div class="field">
+                <label for="ttl">{move || i18n.t(Key::TtlLabel)}</label>
+                <select id="ttl" data-testid="ttl" on:change:target=move |ev| ttl_choice.set(ev.target().value())>
+                    {move || ttl_options().into_iter().map(|t| {
+                        let value = t.to_string();
+                        let selected = ttl_choice.get() == value;
+                        view! { <option value=value selected=selected>{fmt::duration(i18n.locale.get(), t)}</option> }
+                    }).collect_view()}
+                    <option value="custom" selected=move || ttl_choice.get() == "custom">{move || i18n.t(Key::TtlCustom)}</option>
+                </select>
+                <Show when=move || ttl_choice.get() == "custom">
+                    <input data-testid="ttl-custom" aria-label=move || i18n.t(Key::TtlCustom)
+                        aria-describedby="ttl-hint" placeholder="90m, 2d"
+                        prop:value=move || ttl_custom.get()
+                        on:input:target=move |ev| ttl_custom.set(ev.target().value()) />
+                    <p id="ttl-hint" class="hint">{ttl_range_hint}</p>
+                </Show>
+            </div>
+            <Show when=move || encryption_setting() != Encryption::Off>
+                <div class="field">
+                    <label class="check">
+                        <input type="checkbox" data-testid="encrypt" aria-describedby="encrypt-hint"
+                            disabled=move || encryption_setting() == Encryption::Required
+                            prop:checked=move || encrypt.get()
+                            on:change:target=move |ev| encrypt.set(ev.target().checked()) />
+                        {move || i18n.t(Key::EncryptLabel)}
+                    </label>
+                    <p id="encrypt-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::EncryptHintOn } else { Key::EncryptHintOff })}</p>
+                </div>
+            </Show>
+            <Show when=move || signed_in() && settings.with(|s| s.features.recipient)>
+                <div class="field">
+                    <label for="recipient">{move || i18n.t(Key::RecipientLabel)}</label>
+                    <input id="recipient" type="email" data-testid="recipient" autocomplete="email"
+                        prop:value=move || recipient.get()
+                        on:input:target=move |ev| recipient.set(ev.target().value()) />
+                </div>
+            </Show>
+            <details class="advanced">
+                <summary data-testid="advanced">{move || i18n.t(Key::Advanced)}</summary>
+                <div class="field">
+                    <label for="share-domain">{move || i18n.t(Key::ShareDomainLabel)}</label>
+                    <input id="share-domain" data-testid="share-domain" placeholder="secrets.example.com"
+                        prop:value=move || share_domain.get()
+                        on:input:target=move |ev| share_domain.set(ev.target().value()) />
+                </div>
+                <Show when=move || settings.with(|s| s.features.servers)>
+                    <ServerPicker custom=custom_server />
+                </Show>
+                <Show when=move || settings.with(|s| s.features.account)>
+                    <AccountPanel />
+                </Show>
+            </details>
+            <button type="submit" class="primary" data-testid="create"
+                aria-busy=move || pending.get().to_string()
+                aria-disabled=move || pending.get().to_string()>
+                {move || i18n.t(if pending.get() { Key::Creating } else if mode.get() == Mode::Generate { Key::GenerateButton } else { Key::CreateButton })}
+            </button>
+            <p class="error" role="alert" data-testid="error">{error_text}</p>
+        </form>
+    };
+
+    view! {
+        {move || match result.get() {
+            Some(outcome) => view! { <Created outcome=outcome on_another=create_another /> }.into_any(),
+            None => form().into_any(),
+        }}
+    }
+}
+
+/// Shows whether the chosen server answers, before the user types a secret.
+#[component]
+fn ServerStatus() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_app();
+    let status = LocalResource::new(move || {
+        let server = state.server.get();
+        state.settings.track();
+        let api = state.api_for(&server);
+        async move { api.status().await }
+    });
+    move || {
+        status.get().map(|result| match result {
+            Ok(_) => view! { <p class="status ok" data-testid="server-status" data-state="ok" role="status">{move || i18n.t(Key::ServerOk)}</p> }.into_any(),
+            Err(error) => {
+                let key = messages::api_error(&error);
+                let origin = match &error { ApiError::Cors { origin } => origin.clone(), _ => String::new() };
+                view! {
+                    <p class="status bad" data-testid="server-status" data-state="error" role="alert">
+                        {move || i18n.t(Key::ServerDown)}" "{move || i18n.tf(key, &[("origin", &origin)])}
+                    </p>
+                }.into_any()
+            }
+        })
+    }
+}
+
+/// Chooses where new secrets go: this server, a proxied region, or another server.
+#[component]
+fn ServerPicker(
+    /// The custom server URL being typed.
+    custom: RwSignal<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_app();
+    let choice = move || match state.server.get() {
+        Server::Origin => "origin".to_owned(),
+        Server::Region(r) => r.as_str().to_owned(),
+        Server::Custom(_) => "custom".to_owned(),
+    };
+    let on_change = move |value: String| match value.as_str() {
+        "origin" => state.server.set(Server::Origin),
+        "custom" => {
+            if let Ok(server) = Server::custom(&custom.get_untracked()) {
+                state.server.set(server);
+            } else {
+                state.server.set(Server::Custom(String::new()));
+            }
+        }
+        name => {
+            if let Ok(region) = name.parse::<Region>() {
+                state.server.set(Server::Region(region));
+            }
+        }
+    };
+    view! {
+        <div class="field">
+            <label for="server">{move || i18n.t(Key::ServerLabel)}</label>
+            <select id="server" data-testid="server" on:change:target=move |ev| on_change(ev.target().value())>
+                <option value="origin" selected=move || choice() == "origin">{move || i18n.t(Key::ServerOrigin)}</option>
+                {move || state.settings.with(|s| s.regions.clone()).into_iter().map(|r| {
+                    let name = r.as_str();
+                    view! { <option value=name selected=move || choice() == name>{move || i18n.tf(Key::ServerRegion, &[("region", &name.to_uppercase())])}</option> }
+                }).collect_view()}
+                <Show when=move || state.settings.with(|s| s.custom_server)>
+                    <option value="custom" selected=move || choice() == "custom">{move || i18n.t(Key::ServerCustom)}</option>
+                </Show>
+            </select>
+            <Show when=move || choice() == "custom">
+                <input data-testid="server-custom" type="url" placeholder="https://ots.example.com"
+                    aria-label=move || i18n.t(Key::ServerCustom)
+                    prop:value=move || custom.get()
+                    on:change:target=move |ev| {
+                        custom.set(ev.target().value());
+                        if let Ok(server) = Server::custom(&ev.target().value()) {
+                            state.server.set(server);
+                        }
+                    } />
+            </Show>
+        </div>
+    }
+}
+
+/// Signs in with a username and API token, checked with `GET /authcheck`.
+#[component]
+fn AccountPanel() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_app();
+    let username = RwSignal::new(String::new());
+    let token = RwSignal::new(String::new());
+    let remember = RwSignal::new(false);
+    let check = Action::new_local(move |credentials: &Credentials| {
+        let mut api = state.api();
+        api.auth = Some(credentials.clone());
+        let credentials = credentials.clone();
+        async move { api.authcheck().await.map(|_| credentials) }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(credentials)) = check.value().get() {
+            storage::save_account(&credentials, remember.get_untracked());
+            token.update(|t| zeroize::Zeroize::zeroize(t));
+            state.account.set(Some(credentials));
+        }
+    });
+    let error = move || {
+        check.value().get().and_then(|r| r.err()).map(|e| i18n.t(messages::api_error(&e)))
+    };
+    view! {
+        <fieldset class="field account" data-testid="account">
+            <legend>{move || i18n.t(Key::AccountTitle)}</legend>
+            {move || match state.account.get() {
+                Some(account) => view! {
+                    <p data-testid="signed-in">{i18n.tf(Key::SignedInAs, &[("user", &account.username)])}</p>
+                    <button type="button" data-testid="forget-account" on:click=move |_| {
+                        storage::forget_account();
+                        state.account.set(None);
+                    }>{move || i18n.t(Key::Forget)}</button>
+                }.into_any(),
+                None => view! {
+                    <label>{move || i18n.t(Key::Username)}
+                        <input data-testid="username" autocomplete="username"
+                            prop:value=move || username.get()
+                            on:input:target=move |ev| username.set(ev.target().value()) />
+                    </label>
+                    <label>{move || i18n.t(Key::ApiToken)}
+                        <input data-testid="token" type="password" autocomplete="current-password"
+                            prop:value=move || token.get()
+                            on:input:target=move |ev| token.set(ev.target().value()) />
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" data-testid="remember"
+                            prop:checked=move || remember.get()
+                            on:change:target=move |ev| remember.set(ev.target().checked()) />
+                        {move || i18n.t(Key::RememberDevice)}
+                    </label>
+                    <button type="button" data-testid="sign-in"
+                        aria-busy=move || check.pending().get().to_string()
+                        on:click=move |_| {
+                            if !check.pending().get_untracked() {
+                                check.dispatch(Credentials { username: username.get_untracked(), token: token.get_untracked() });
+                            }
+                        }>{move || i18n.t(if check.pending().get() { Key::Checking } else { Key::SignIn })}</button>
+                    <p class="error" role="alert" data-testid="account-error">{error}</p>
+                }.into_any(),
+            }}
+        </fieldset>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(secret: &str) -> Draft {
+        Draft {
+            mode: Mode::Share,
+            secret: secret.into(),
+            passphrase: String::new(),
+            ttl: 3600,
+            recipient: String::new(),
+            share_domain: String::new(),
+            encrypt: true,
+            length: 20,
+            sets: CharSets::default(),
+            server: Server::Origin,
+            locale: "en",
+        }
+    }
+
+    #[test]
+    fn the_counter_includes_what_encryption_adds() {
+        assert_eq!(payload_len("abc", false, false), 3);
+        assert!(payload_len("abc", true, false) > 3 + 28);
+        assert!(payload_len("abc", true, true) > payload_len("abc", true, false));
+    }
+
+    #[test]
+    fn a_secret_that_fits_plain_may_not_fit_encrypted() {
+        let settings = Settings::default();
+        let mut d = draft(&"x".repeat(9_000));
+        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorSecretTooLong));
+        d.encrypt = false;
+        assert_eq!(validate(&d, &settings, false), Ok(()));
+    }
+
+    #[test]
+    fn bad_drafts_are_refused_before_sending() {
+        let settings = Settings::default();
+        assert_eq!(validate(&draft(""), &settings, false), Err(Key::ErrorEmptySecret));
+        let mut d = draft("x");
+        d.passphrase = "abc".into();
+        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorPassphraseTooShort));
+        let mut d = draft("x");
+        d.ttl = 10;
+        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorTtlRange));
+        d.ttl = 30 * 86_400;
+        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorTtlRange));
+        assert_eq!(validate(&d, &settings, true), Ok(()));
+        let mut d = draft("x");
+        d.recipient = "a@b.example".into();
+        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorRecipientNeedsAccount));
+    }
+}

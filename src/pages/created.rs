@@ -1,0 +1,99 @@
+//! The links and details of a secret just created.
+
+use leptos::prelude::*;
+
+use crate::app::use_app;
+use crate::components::{CopyButton, QrCode};
+use crate::fmt;
+use crate::i18n::{Key, use_i18n};
+use crate::pages::create::Outcome;
+
+/// Shows the recipient link (copy, QR), the private receipt link and the details.
+#[component]
+pub fn Created(
+    /// What was created.
+    outcome: Outcome,
+    /// "Create another" was pressed.
+    on_another: Callback<()>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_app();
+    let heading = NodeRef::<leptos::html::H1>::new();
+    // Move focus to the result, so keyboard and screen-reader users land on it.
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+    let Outcome {
+        receipt,
+        link,
+        link_without_key,
+        key_text,
+        receipt_link,
+        generated,
+        encrypted,
+    } = outcome;
+    let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
+    let expires = receipt.created + receipt.secret_ttl.unwrap_or(receipt.ttl);
+    let ttl = receipt.secret_ttl.unwrap_or(receipt.ttl);
+    let passphrase = receipt.passphrase_required;
+    let recipients = receipt.recipient.join(", ");
+    let link_signal = Signal::derive({
+        let link = link.clone();
+        move || link.clone()
+    });
+    view! {
+        <section class="card result" data-testid="result" aria-labelledby="result-title">
+            <h1 id="result-title" tabindex="-1" node_ref=heading>{move || i18n.t(Key::ResultTitle)}</h1>
+            <p class="notice" role="status">{move || i18n.t(if encrypted { Key::ResultEncrypted } else { Key::ResultPlain })}</p>
+            {generated.map(|value| {
+                let shown = value.clone();
+                view! {
+                    <div class="field">
+                        <h2>{move || i18n.t(Key::GeneratedTitle)}</h2>
+                        <p class="hint">{move || i18n.t(Key::GeneratedOnce)}</p>
+                        <code class="secret-value" data-testid="generated-value">{shown}</code>
+                        <CopyButton text=Signal::derive(move || value.clone()) label=Key::CopyPassword testid="copy-generated" clear_after=clear_after />
+                    </div>
+                }
+            })}
+            <div class="field">
+                <h2>{move || i18n.t(Key::RecipientLinkTitle)}</h2>
+                <a class="link" data-testid="recipient-link" href=link.clone()>{link.clone()}</a>
+                <div class="actions">
+                    <CopyButton text=link_signal label=Key::CopyLink testid="copy-link" />
+                    {link_without_key.map(|without| view! {
+                        <CopyButton text=Signal::derive(move || without.clone()) label=Key::CopyLinkWithoutKey testid="copy-link-without-key" />
+                    })}
+                    {key_text.map(|key| view! {
+                        <CopyButton text=Signal::derive(move || key.clone()) label=Key::CopyKey testid="copy-key" />
+                    })}
+                </div>
+                <QrCode text=link_signal label=Signal::derive(move || i18n.t(Key::QrLabel)) />
+            </div>
+            <div class="field private">
+                <h2>{move || i18n.t(Key::ReceiptLinkTitle)}</h2>
+                <p class="hint">{move || i18n.t(Key::ReceiptLinkPrivate)}</p>
+                <a class="link" data-testid="receipt-link" href=receipt_link.clone()>{receipt_link.clone()}</a>
+                <CopyButton text=Signal::derive(move || receipt_link.clone()) label=Key::CopyReceiptLink testid="copy-receipt-link" />
+            </div>
+            <dl class="details" data-testid="details">
+                <dt>{move || i18n.t(Key::Expires)}</dt>
+                <dd data-testid="expires">{move || {
+                    let locale = i18n.locale.get();
+                    format!("{} ({})", fmt::datetime(locale, expires), fmt::time_left(locale, ttl))
+                }}</dd>
+                <dt>{move || i18n.t(Key::PassphraseRequired)}</dt>
+                <dd data-testid="passphrase-required">{move || i18n.t(if passphrase { Key::Yes } else { Key::No })}</dd>
+                {(!recipients.is_empty()).then(|| view! {
+                    <dt>{move || i18n.t(Key::RecipientLabel)}</dt>
+                    <dd data-testid="recipient-obscured">{recipients.clone()}</dd>
+                })}
+            </dl>
+            <button type="button" class="primary" data-testid="create-another" on:click=move |_| on_another.run(())>
+                {move || i18n.t(Key::CreateAnother)}
+            </button>
+        </section>
+    }
+}

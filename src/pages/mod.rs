@@ -1,0 +1,13 @@
+//! One screen per file.
+
+pub mod create;
+mod created;
+mod receipt;
+mod recent;
+mod reveal;
+
+pub use create::Create;
+pub use created::Created;
+pub use receipt::Receipt;
+pub use recent::Recent;
+pub use reveal::Reveal;

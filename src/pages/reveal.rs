@@ -1,0 +1,199 @@
+//! The recipient's screen: nothing is consumed until they press Reveal.
+
+use leptos::prelude::*;
+use ots_core::envelope::{self, EnvelopeError, FragmentKey};
+use ots_core::link::{PassphraseHint, RevealLink};
+use ots_core::wire::ApiErrorKind;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::api::ApiError;
+use crate::app::{AppState, use_app};
+use crate::components::CopyButton;
+use crate::i18n::{Key, use_i18n};
+use crate::{crypto, messages};
+
+/// Why a reveal failed.
+#[derive(Debug, Clone, PartialEq)]
+enum RevealError {
+    Api(ApiError),
+    Envelope(EnvelopeError, bool),
+}
+
+impl RevealError {
+    fn message(&self) -> Key {
+        match self {
+            Self::Api(e) => messages::api_error(e),
+            Self::Envelope(e, had_passphrase) => messages::envelope(e, *had_passphrase),
+        }
+    }
+
+    fn may_have_counted(&self) -> bool {
+        matches!(self, Self::Api(e) if messages::reveal_may_have_counted(e))
+    }
+}
+
+/// Asks the server for the secret (consuming it) and decrypts it here.
+async fn reveal(
+    link: RevealLink,
+    passphrase: Zeroizing<String>,
+    state: AppState,
+) -> Result<Zeroizing<String>, RevealError> {
+    let typed = (!passphrase.is_empty()).then_some(passphrase);
+    let derived = match (&link.passphrase, &link.key, &typed) {
+        (PassphraseHint::Kdf(params), Some(key), Some(p)) => Some(
+            envelope::derive_passphrase(p, key, params)
+                .map_err(|e| RevealError::Envelope(e, true))?,
+        ),
+        (PassphraseHint::Kdf(_), Some(_), None) => {
+            return Err(RevealError::Envelope(EnvelopeError::PassphraseRequired, false));
+        }
+        _ => None,
+    };
+    let access = match &derived {
+        Some(d) => Some(d.access().to_owned()),
+        None => typed.as_deref().cloned(),
+    };
+    let mut response = state
+        .api_for(&link.server)
+        .reveal(&link.secret_key, access)
+        .await
+        .map_err(RevealError::Api)?;
+    let value = std::mem::take(&mut response.value);
+    match &link.key {
+        Some(key) => open(&value, key, derived.as_ref()),
+        // An envelope without its key: the link lost its key part.
+        None if envelope::Envelope::detect(&value) => {
+            Err(RevealError::Envelope(EnvelopeError::Malformed, false))
+        }
+        None => Ok(Zeroizing::new(value)),
+    }
+}
+
+fn open(
+    value: &str,
+    key: &FragmentKey,
+    derived: Option<&envelope::DerivedPassphrase>,
+) -> Result<Zeroizing<String>, RevealError> {
+    crypto::open(value, key, derived).map_err(|e| RevealError::Envelope(e, derived.is_some()))
+}
+
+/// Reveals the secret a link names, then shows it until the user leaves.
+#[component]
+pub fn Reveal(
+    /// The link that was opened.
+    link: RevealLink,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_app();
+    let passphrase = RwSignal::new(String::new());
+    let revealed = RwSignal::new(None::<Zeroizing<String>>);
+    let error = RwSignal::new(None::<RevealError>);
+    let asks_passphrase = link.passphrase != PassphraseHint::None || link.key.is_none();
+    let show_passphrase = RwSignal::new(asks_passphrase);
+    let value_heading = NodeRef::<leptos::html::H2>::new();
+
+    let action = Action::new_local({
+        let link = link.clone();
+        move |typed: &String| reveal(link.clone(), Zeroizing::new(typed.clone()), state)
+    });
+    let pending = action.pending();
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            match result {
+                Ok(value) => {
+                    passphrase.update(|p| p.zeroize());
+                    error.set(None);
+                    revealed.set(Some(value));
+                }
+                Err(e) => {
+                    if matches!(&e, RevealError::Api(ApiError::Server { kind: ApiErrorKind::UnknownSecret, .. })) {
+                        show_passphrase.set(true);
+                    }
+                    error.set(Some(e));
+                }
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if revealed.with(|r| r.is_some()) {
+            if let Some(h) = value_heading.get() {
+                let _ = h.focus();
+            }
+        }
+    });
+    // The secret leaves the page, and memory, when the user leaves.
+    let forget = move || {
+        revealed.update(|v| {
+            if let Some(mut value) = v.take() {
+                value.zeroize();
+            }
+        });
+        action.value().set(None);
+    };
+    let pagehide = window_event_listener(leptos::ev::pagehide, move |_| forget());
+    on_cleanup(move || {
+        pagehide.remove();
+        forget();
+    });
+
+    let on_reveal = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !pending.get_untracked() {
+            action.dispatch(passphrase.get_untracked());
+        }
+    };
+    let error_view = move || {
+        error.get().map(|e| {
+            let counted = e.may_have_counted();
+            view! {
+                <div class="error" role="alert" data-testid="reveal-error">
+                    <p>{move || i18n.t(e.message())}</p>
+                    {counted.then(|| view! { <p data-testid="may-have-counted">{move || i18n.t(Key::RevealMayHaveCounted)}</p> })}
+                </div>
+            }
+        })
+    };
+    let copy_text = Signal::derive(move || revealed.with(|v| v.as_deref().cloned().unwrap_or_default()));
+    let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
+
+    view! {
+        <section class="card reveal" aria-labelledby="reveal-title">
+            <h1 id="reveal-title">{move || i18n.t(Key::RevealTitle)}</h1>
+            {move || match revealed.with(|v| v.is_some()) {
+                false => view! {
+                    <form on:submit=on_reveal novalidate>
+                        <p class="notice" data-testid="reveal-note">{move || i18n.t(Key::RevealNothingConsumed)}</p>
+                        <Show when=move || show_passphrase.get()>
+                            <div class="field">
+                                <label for="reveal-passphrase">{move || i18n.t(Key::PassphraseLabel)}</label>
+                                <input id="reveal-passphrase" data-testid="reveal-passphrase" type="password"
+                                    autocomplete="off"
+                                    prop:value=move || passphrase.get()
+                                    on:input:target=move |ev| passphrase.set(ev.target().value()) />
+                            </div>
+                        </Show>
+                        <button type="submit" class="primary" data-testid="reveal"
+                            aria-busy=move || pending.get().to_string()>
+                            {move || i18n.t(if pending.get() { Key::Revealing } else { Key::RevealButton })}
+                        </button>
+                        {error_view}
+                    </form>
+                }.into_any(),
+                true => view! {
+                    <div class="field">
+                        <h2 tabindex="-1" node_ref=value_heading>{move || i18n.t(Key::RevealedTitle)}</h2>
+                        <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
+                        <p class="notice" role="status" data-testid="deleted-note">{move || i18n.t(Key::RevealedDeleted)}</p>
+                        <div class="actions">
+                            <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />
+                            <button type="button" data-testid="close-secret" on:click=move |_| {
+                                forget();
+                                let _ = window().location().set_hash("#/");
+                            }>{move || i18n.t(Key::CloseSecret)}</button>
+                        </div>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
