@@ -119,6 +119,13 @@ struct Common<'a> {
     share_domain: Option<&'a str>,
 }
 
+/// The common fields, validated.
+struct Checked {
+    passphrase: Option<Zeroizing<String>>,
+    ttl: u64,
+    recipients: Vec<String>,
+}
+
 /// Rate limit, then validation of the common fields, in v1's order.
 fn check_common(
     state: &AppState,
@@ -126,7 +133,7 @@ fn check_common(
     ip: ClientIp,
     c: Common<'_>,
     now: u64,
-) -> Result<(Option<Zeroizing<String>>, u64, Vec<String>), ApiError> {
+) -> Result<Checked, ApiError> {
     let authed = caller.account().is_some();
     if !authed && !state.creates.allow(ip.0, now) {
         return Err(ApiError::RateLimited);
@@ -173,7 +180,11 @@ fn check_common(
         .take(MAX_RECIPIENTS)
         .map(str::to_owned)
         .collect();
-    Ok((passphrase, ttl, recipients))
+    Ok(Checked {
+        passphrase,
+        ttl,
+        recipients,
+    })
 }
 
 /// Seals, stores and answers with the receipt (plus `value` for generate).
@@ -266,7 +277,11 @@ pub async fn secret_create(
         recipient: &req.recipient,
         share_domain: req.share_domain.as_deref(),
     };
-    let (passphrase, ttl, recipients) = check_common(&state, &caller, ip, common, now)?;
+    let Checked {
+        passphrase,
+        ttl,
+        recipients,
+    } = check_common(&state, &caller, ip, common, now)?;
     state
         .config
         .limits
@@ -296,7 +311,11 @@ pub async fn secret_generate(
         recipient: &req.recipient,
         share_domain: req.share_domain.as_deref(),
     };
-    let (passphrase, ttl, recipients) = check_common(&state, &caller, ip, common, now)?;
+    let Checked {
+        passphrase,
+        ttl,
+        recipients,
+    } = check_common(&state, &caller, ip, common, now)?;
     let length = state
         .config
         .limits

@@ -34,7 +34,7 @@ enum Op {
         secret_key: String,
         secret: Vec<u8>,
         secret_expires: u64,
-        receipt: ReceiptRecord,
+        receipt: Box<ReceiptRecord>,
         reply: Reply<()>,
     },
     Claim {
@@ -332,7 +332,7 @@ impl Store for RedbStore {
             secret_key: secret_key.to_owned(),
             secret: secret.encode(),
             secret_expires: secret.expires_at,
-            receipt: receipt.clone(),
+            receipt: Box::new(receipt.clone()),
             reply,
         };
         Box::pin(self.send(op))
