@@ -1,0 +1,569 @@
+//! `ots share` and `ots generate`: make a secret, store it and print its links.
+//!
+//! Encrypted (the default), exactly as the app does it: a fresh random
+//! [`FragmentKey`] and nonce seal the plaintext into an `ots1.` envelope, which is what
+//! the server stores; a passphrase is stretched with [`derive_passphrase`] and only its
+//! `access` value reaches the server; the link carries the key (and `p=<params>`).
+//! With `--plain`, the secret and passphrase go to the server as they are.
+
+use ots_core::envelope::{self, FragmentKey, KdfParams, derive_passphrase, seal};
+use ots_core::limits::{Limits, format_duration};
+use ots_core::link::{self, PassphraseHint, ReceiptLink, RevealLink, Route, Server};
+use ots_core::password::{self, CharSets};
+use ots_core::wire::{ApiErrorKind, GenerateRequest, Receipt, ShareRequest};
+use serde::Serialize;
+use zeroize::{Zeroize as _, Zeroizing};
+
+use crate::api::Client;
+use crate::cli::{CreateArgs, GenerateArgs, ShareArgs};
+use crate::commands::{Context, failure, write_json, write_stdout};
+use crate::config::Target;
+use crate::error::{CliError, Result};
+use crate::input::{self, PassphraseSource};
+
+/// How the printed links are made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LinkStyle {
+    /// The web app's links: `<app_url>#/s/<key>[/<fk>]?…`, naming `server`.
+    App {
+        /// The app's URL.
+        app_url: String,
+        /// The server as the link names it ([`Server::Origin`] when the app is served by
+        /// the server itself).
+        server: Server,
+    },
+    /// The server's own pages: `<base>/secret/<key>` and the receipt's `metadata_url`.
+    ServerPages {
+        /// The server's base URL.
+        base: String,
+    },
+}
+
+impl LinkStyle {
+    /// Chooses the links for a secret on `target`.
+    ///
+    /// Encrypted secrets need the app, at `app_url` or else at the server's own URL; a
+    /// hosted region has no app, so there `--app-url` is required. Plain secrets get the
+    /// app's links only when an app URL was given, else the server's pages.
+    fn choose(target: &Target, app_url: Option<&str>, encrypted: bool) -> Result<Self> {
+        let base = target.base();
+        let app_url = match (app_url, encrypted) {
+            (Some(url), _) => url.to_owned(),
+            (None, true) if !target.is_region() => format!("{base}/"),
+            (None, true) => {
+                return Err(CliError::usage_hint(
+                    "an encrypted secret on a hosted region needs the web app's URL: the hosted site cannot decrypt it",
+                    "pass --app-url URL (or set OTS_APP_URL or app_url in the config file), or use --plain for a link the hosted site opens",
+                ));
+            }
+            (None, false) => {
+                return Ok(Self::ServerPages {
+                    base: base.to_owned(),
+                });
+            }
+        };
+        let server = match &target.server {
+            Server::Custom(custom) if link::origin(&app_url).as_deref() == Some(custom) => {
+                Server::Origin
+            }
+            other => other.clone(),
+        };
+        Ok(Self::App { app_url, server })
+    }
+
+    /// The recipient's link.
+    fn reveal(
+        &self,
+        secret_key: &str,
+        key: Option<FragmentKey>,
+        passphrase: PassphraseHint,
+    ) -> Zeroizing<String> {
+        Zeroizing::new(match self {
+            Self::App { app_url, server } => Route::Reveal(RevealLink {
+                secret_key: secret_key.to_owned(),
+                key,
+                server: server.clone(),
+                passphrase,
+            })
+            .to_url(app_url),
+            Self::ServerPages { base } => format!("{base}/secret/{secret_key}"),
+        })
+    }
+
+    /// The creator's receipt link.
+    fn receipt(&self, receipt: &Receipt) -> String {
+        match self {
+            Self::App { app_url, server } => Route::Receipt(ReceiptLink {
+                metadata_key: receipt.metadata_key.clone(),
+                server: server.clone(),
+            })
+            .to_url(app_url),
+            Self::ServerPages { base } => {
+                if receipt.metadata_url.starts_with("http") {
+                    receipt.metadata_url.clone()
+                } else {
+                    format!("{base}/receipt/{}", receipt.metadata_key)
+                }
+            }
+        }
+    }
+}
+
+/// What a create printed, for `--json`.
+#[derive(Serialize)]
+struct CreatedJson<'a> {
+    link: &'a str,
+    receipt_link: &'a str,
+    secret_key: &'a str,
+    metadata_key: &'a str,
+    ttl: u64,
+    encrypted: bool,
+    passphrase: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+}
+
+/// Random bytes from the operating system.
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| CliError::other(format!("no randomness from the operating system: {e}")))?;
+    Ok(bytes)
+}
+
+/// Everything a create needs before it reads the secret.
+struct Plan {
+    target: Target,
+    client: Client,
+    links: LinkStyle,
+    limits: Option<Limits>,
+}
+
+impl Plan {
+    /// Resolves the server and links and checks `--ttl`, so that mistakes show before
+    /// the user types a secret.
+    fn new(ctx: &Context, args: &CreateArgs) -> Result<Self> {
+        let target = ctx.settings.require_target()?.clone();
+        let links = LinkStyle::choose(&target, ctx.settings.app_url.as_deref(), !args.plain)?;
+        let client = Client::new(target.base(), ctx.settings.credentials_for(target.base()));
+        if !args.recipient.is_empty() && !client.is_authenticated() {
+            return Err(CliError::usage_hint(
+                "--recipient needs an account",
+                "set OTS_USER and OTS_TOKEN, or run `ots login`",
+            ));
+        }
+        let mut plan = Self {
+            target,
+            client,
+            links,
+            limits: None,
+        };
+        if let Some(ttl) = args.ttl {
+            plan.check_ttl(ttl)?;
+        }
+        Ok(plan)
+    }
+
+    /// Checks a TTL against the server's limits: those an ots-server publishes, or the
+    /// hosted service's defaults for a region. Other servers clamp silently, which
+    /// [`warn_if_clamped`] reports afterwards.
+    fn check_ttl(&mut self, ttl: u64) -> Result<()> {
+        let limits = if self.target.is_region() {
+            Some(Limits::default())
+        } else {
+            self.client.published_limits()
+        };
+        let Some(limits) = limits else { return Ok(()) };
+        let account = self.client.is_authenticated();
+        let max = limits.ttl_max(account);
+        let who = if account {
+            "with an account"
+        } else {
+            "for anonymous secrets"
+        };
+        if ttl < limits.ttl_min {
+            return Err(CliError::usage(format!(
+                "--ttl {} is shorter than {} allows (at least {})",
+                format_duration(ttl),
+                self.target.base(),
+                format_duration(limits.ttl_min)
+            )));
+        }
+        if ttl > max {
+            return Err(CliError::usage(format!(
+                "--ttl {} is longer than {} allows (at most {} {who})",
+                format_duration(ttl),
+                self.target.base(),
+                format_duration(max)
+            )));
+        }
+        self.limits = Some(limits);
+        Ok(())
+    }
+
+    /// Reads the passphrase, if asked for, and checks its length.
+    fn passphrase(&self, args: &CreateArgs) -> Result<Option<Zeroizing<String>>> {
+        let source = match (
+            &args.passphrase.passphrase_file,
+            args.passphrase.ask_passphrase,
+        ) {
+            (Some(path), _) => PassphraseSource::File(path),
+            (None, true) => PassphraseSource::Prompt,
+            (None, false) => return Ok(None),
+        };
+        let pass = source.read("Passphrase for the secret: ", true)?;
+        let limits = self.limits.clone().unwrap_or_default();
+        limits
+            .check_passphrase(&pass)
+            .map_err(|e| CliError::usage(format!("the {e}")))?;
+        Ok(Some(pass))
+    }
+}
+
+/// A request's common fields.
+fn request(args: &CreateArgs, passphrase: Option<&str>) -> ShareRequest {
+    ShareRequest {
+        secret: String::new(),
+        passphrase: passphrase.map(str::to_owned),
+        ttl: args.ttl.and_then(|t| i64::try_from(t).ok()),
+        recipient: args.recipient.clone(),
+        share_domain: None,
+        locale: None,
+    }
+}
+
+/// Tells the user when the server gave another lifetime than asked for.
+fn warn_if_clamped(ctx: &Context, asked: Option<u64>, receipt: &Receipt) {
+    if let Some(asked) = asked
+        && receipt.ttl != 0
+        && receipt.ttl != asked
+    {
+        ctx.note(&format!(
+            "note: the server set the lifetime to {} (you asked for {})",
+            format_duration(receipt.ttl),
+            format_duration(asked)
+        ));
+    }
+}
+
+/// A create's result, printed by [`print_created`].
+struct Created {
+    link: Zeroizing<String>,
+    receipt_link: String,
+    receipt: Receipt,
+    encrypted: bool,
+    passphrase: bool,
+    /// The generated password.
+    value: Option<Zeroizing<String>>,
+}
+
+fn print_created(ctx: &Context, created: &Created) -> Result<()> {
+    let secret_key = created.receipt.secret_key.as_deref().unwrap_or_default();
+    if ctx.json {
+        return write_json(&CreatedJson {
+            link: &created.link,
+            receipt_link: &created.receipt_link,
+            secret_key,
+            metadata_key: &created.receipt.metadata_key,
+            ttl: created.receipt.ttl,
+            encrypted: created.encrypted,
+            passphrase: created.passphrase,
+            value: created.value.as_deref().map(String::as_str),
+        });
+    }
+    let mut line = Zeroizing::new(created.link.as_str().to_owned());
+    line.push('\n');
+    write_stdout(line.as_bytes())?;
+    if let Some(value) = &created.value {
+        // The creator needs the password; it is not part of the link's output.
+        eprintln!("Password: {}", value.as_str());
+    }
+    let mut facts = vec![format!(
+        "expires in {}",
+        format_duration(created.receipt.ttl)
+    )];
+    if created.passphrase {
+        facts.push("needs the passphrase".to_owned());
+    }
+    facts.push(if created.encrypted {
+        "encrypted here, the server never sees the key".to_owned()
+    } else {
+        "stored unencrypted (--plain)".to_owned()
+    });
+    ctx.note(&format!(
+        "Receipt (private, it can burn the secret): {}\nOne view only; {}.",
+        created.receipt_link,
+        facts.join("; ")
+    ));
+    Ok(())
+}
+
+/// Seals `plaintext` like the app and posts the envelope: the common path of share and
+/// of generate without `--plain`.
+fn share_encrypted(
+    ctx: &Context,
+    plan: &Plan,
+    args: &CreateArgs,
+    plaintext: &str,
+    passphrase: Option<&str>,
+) -> Result<(Zeroizing<String>, Receipt)> {
+    let fk = FragmentKey::from_bytes(random::<{ envelope::KEY_LEN }>()?);
+    let nonce = random::<{ envelope::NONCE_LEN }>()?;
+    let derived = passphrase
+        .map(|p| derive_passphrase(p, &fk, &KdfParams::default()))
+        .transpose()
+        .map_err(|e| CliError::other(format!("cannot derive a key from the passphrase: {e}")))?;
+    let sealed =
+        Zeroizing::new(seal(&fk, nonce, plaintext.as_bytes(), derived.as_ref()).to_string());
+    let mut req = request(args, derived.as_ref().map(|d| d.access()));
+    req.secret = sealed.as_str().to_owned();
+    let answer = plan.client.share(&req);
+    req.secret.zeroize();
+    req.passphrase.zeroize();
+    let receipt = answer?.map_err(|f| {
+        let too_long = f.kind == ApiErrorKind::SecretTooLong;
+        let e = failure(f, plan.target.base(), "the server lost the new secret");
+        if too_long {
+            let kdf = derived.as_ref().map(|d| *d.params());
+            let limit = plan.limits.as_ref().map_or(10_000, |l| l.secret_max_bytes);
+            e.with_hint(format!(
+                "encryption makes a secret about a third longer: {} bytes of text fit in {limit} bytes",
+                envelope::max_plaintext_len(limit, kdf.as_ref())
+            ))
+        } else {
+            e
+        }
+    })?;
+    warn_if_clamped(ctx, args.ttl, &receipt);
+    let hint = derived
+        .as_ref()
+        .map_or(PassphraseHint::None, |d| PassphraseHint::Kdf(*d.params()));
+    let secret_key = receipt.secret_key.clone().unwrap_or_default();
+    let link = plan.links.reveal(&secret_key, Some(fk), hint);
+    Ok((link, receipt))
+}
+
+/// `ots share [FILE]`.
+pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
+    let plan = Plan::new(ctx, &args.create)?;
+    let secret = input::read_secret(args.file.as_deref(), ctx.quiet).map_err(|e| {
+        if args.file.as_ref().is_some_and(|f| !f.exists()) {
+            e.with_hint(
+                "ots share reads the secret from FILE or standard input, never from an argument",
+            )
+        } else {
+            e
+        }
+    })?;
+    let passphrase = plan.passphrase(&args.create)?;
+    let created = if args.create.plain {
+        let mut req = request(&args.create, passphrase.as_deref().map(String::as_str));
+        req.secret = secret.as_str().to_owned();
+        let answer = plan.client.share(&req);
+        req.secret.zeroize();
+        req.passphrase.zeroize();
+        let receipt = answer?
+            .map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
+        warn_if_clamped(ctx, args.create.ttl, &receipt);
+        let hint = if passphrase.is_some() {
+            PassphraseHint::Gate
+        } else {
+            PassphraseHint::None
+        };
+        let secret_key = receipt.secret_key.clone().unwrap_or_default();
+        Created {
+            link: plan.links.reveal(&secret_key, None, hint),
+            receipt_link: plan.links.receipt(&receipt),
+            receipt,
+            encrypted: false,
+            passphrase: passphrase.is_some(),
+            value: None,
+        }
+    } else {
+        let (link, receipt) = share_encrypted(
+            ctx,
+            &plan,
+            &args.create,
+            &secret,
+            passphrase.as_deref().map(String::as_str),
+        )?;
+        Created {
+            link,
+            receipt_link: plan.links.receipt(&receipt),
+            receipt,
+            encrypted: true,
+            passphrase: passphrase.is_some(),
+            value: None,
+        }
+    };
+    print_created(ctx, &created)
+}
+
+/// `ots generate`.
+pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
+    let sets = CharSets {
+        uppercase: !args.no_uppercase,
+        lowercase: !args.no_lowercase,
+        numbers: !args.no_numbers,
+        symbols: !args.no_symbols,
+        exclude_ambiguous: !args.include_ambiguous,
+    };
+    if sets.alphabet().is_empty() {
+        return Err(CliError::usage(
+            "no character class left: drop one of the --no-… options",
+        ));
+    }
+    let plan = Plan::new(ctx, &args.create)?;
+    let limits = plan.limits.clone().unwrap_or_default();
+    let length = limits
+        .generate_length(args.length)
+        .map_err(|e| CliError::usage(format!("--length: the {e}")))?;
+    let passphrase = plan.passphrase(&args.create)?;
+    let created = if args.create.plain {
+        let mut req = GenerateRequest {
+            passphrase: passphrase.as_deref().map(|p| p.as_str().to_owned()),
+            ttl: args.create.ttl.and_then(|t| i64::try_from(t).ok()),
+            recipient: args.create.recipient.clone(),
+            length: u32::try_from(length).ok(),
+            character_sets: Some(sets),
+            ..GenerateRequest::default()
+        };
+        let answer = plan.client.generate(&req);
+        req.passphrase.zeroize();
+        let mut receipt = answer?
+            .map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
+        warn_if_clamped(ctx, args.create.ttl, &receipt);
+        let value = receipt
+            .value
+            .take()
+            .map(Zeroizing::new)
+            .ok_or_else(|| CliError::Refused {
+                kind: ApiErrorKind::Other("no value".into()),
+                message: "the server generated a secret but did not return the password".into(),
+                hint: None,
+            })?;
+        let hint = if passphrase.is_some() {
+            PassphraseHint::Gate
+        } else {
+            PassphraseHint::None
+        };
+        let secret_key = receipt.secret_key.clone().unwrap_or_default();
+        Created {
+            link: plan.links.reveal(&secret_key, None, hint),
+            receipt_link: plan.links.receipt(&receipt),
+            receipt,
+            encrypted: false,
+            passphrase: passphrase.is_some(),
+            value: Some(value),
+        }
+    } else {
+        let mut fill = |buf: &mut [u8]| {
+            // The OS generator does not fail once the process runs; if it ever did, a
+            // zeroed buffer makes `generate` report a broken source rather than go on.
+            if getrandom::fill(buf).is_err() {
+                buf.fill(0);
+            }
+        };
+        let value = password::generate(length, &sets, &mut fill)
+            .map_err(|e| CliError::other(format!("cannot generate a password: {e}")))?;
+        let (link, receipt) = share_encrypted(
+            ctx,
+            &plan,
+            &args.create,
+            &value,
+            passphrase.as_deref().map(String::as_str),
+        )?;
+        Created {
+            link,
+            receipt_link: plan.links.receipt(&receipt),
+            receipt,
+            encrypted: true,
+            passphrase: passphrase.is_some(),
+            value: Some(value),
+        }
+    };
+    print_created(ctx, &created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ots_core::link::Region;
+
+    const KEY: &str = "ou88al7nsj14a2pancybh3w3378r0we476bl9wysaj2w55hleccvknxckr7bb3";
+
+    fn custom(url: &str) -> Target {
+        Target::from_url(url).expect("valid")
+    }
+
+    #[test]
+    fn a_same_origin_server_gets_bare_app_links() {
+        let style = LinkStyle::choose(&custom("http://127.0.0.1:8080"), None, true).expect("ok");
+        assert_eq!(
+            style,
+            LinkStyle::App {
+                app_url: "http://127.0.0.1:8080/".into(),
+                server: Server::Origin
+            }
+        );
+        let fk = FragmentKey::from_bytes([1; 32]);
+        let link = style.reveal(KEY, Some(fk.clone()), PassphraseHint::None);
+        assert_eq!(
+            link.as_str(),
+            format!("http://127.0.0.1:8080/#/s/{KEY}/{fk}")
+        );
+        let hinted = style.reveal(KEY, Some(fk), PassphraseHint::Kdf(KdfParams::DEFAULT));
+        assert!(hinted.ends_with("?p=19456.2.1"), "{}", hinted.as_str());
+    }
+
+    #[test]
+    fn another_app_names_the_server() {
+        let style = LinkStyle::choose(
+            &custom("https://api.example.com/ots"),
+            Some("https://app.example/"),
+            true,
+        )
+        .expect("ok");
+        let link = style.reveal(KEY, None, PassphraseHint::Gate);
+        assert_eq!(
+            link.as_str(),
+            format!("https://app.example/#/s/{KEY}?api=https%3A%2F%2Fapi.example.com%2Fots&p=1")
+        );
+    }
+
+    #[test]
+    fn regions_need_an_app_url_only_when_encrypting() {
+        let eu = Target::region(Region::Eu);
+        let err = LinkStyle::choose(&eu, None, true).expect_err("needs --app-url");
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+        let plain = LinkStyle::choose(&eu, None, false).expect("ok");
+        assert_eq!(
+            plain.reveal(KEY, None, PassphraseHint::None).as_str(),
+            format!("https://eu.onetimesecret.com/secret/{KEY}")
+        );
+        let app = LinkStyle::choose(&eu, Some("https://app.example/"), true).expect("ok");
+        let link = app.reveal(
+            KEY,
+            Some(FragmentKey::from_bytes([2; 32])),
+            PassphraseHint::None,
+        );
+        assert!(link.contains("?r=eu"), "{}", link.as_str());
+    }
+
+    #[test]
+    fn plain_links_are_the_servers_pages() {
+        let style = LinkStyle::choose(&custom("http://127.0.0.1:8080/"), None, false).expect("ok");
+        assert_eq!(
+            style.reveal(KEY, None, PassphraseHint::Gate).as_str(),
+            format!("http://127.0.0.1:8080/secret/{KEY}")
+        );
+        let receipt = Receipt {
+            metadata_key: KEY.into(),
+            ..Receipt::default()
+        };
+        assert_eq!(
+            style.receipt(&receipt),
+            format!("http://127.0.0.1:8080/receipt/{KEY}")
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! The envelope's test vectors (crates/ots-core/tests/vectors.json) through the CLI: each
+//! vector's envelope is stored on a real server as another client would store it, and
+//! `ots reveal` of the app link made with the vector's key must print the vector's
+//! plaintext, or fail as a damaged link for the failure vectors.
+
+mod common;
+
+use common::{Server, ots};
+use ots_core::form;
+use serde_json::Value;
+
+fn vectors() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ots-core/tests/vectors.json"
+    );
+    let text = std::fs::read_to_string(path).expect("vectors.json");
+    serde_json::from_str(&text).expect("vectors are JSON")
+}
+
+/// Stores `envelope` (with the API passphrase `access`, if any) and returns the secret key.
+fn store(server: &Server, envelope: &str, access: Option<&str>) -> String {
+    let mut pairs = vec![("secret", envelope)];
+    if let Some(access) = access {
+        pairs.push(("passphrase", access));
+    }
+    let receipt = server.post("/api/v1/share", &form::encode(pairs));
+    receipt["secret_key"]
+        .as_str()
+        .expect("secret_key")
+        .to_owned()
+}
+
+#[test]
+fn every_vector_reveals_to_its_plaintext() {
+    let server = Server::start();
+    let all = vectors();
+    let list = all["vectors"].as_array().expect("vectors");
+    assert!(!list.is_empty());
+    for v in list {
+        let name = v["name"].as_str().expect("name");
+        let envelope = v["envelope"].as_str().expect("envelope");
+        let key = v["key"].as_str().expect("key");
+        let access = v["access"].as_str();
+        let secret_key = store(&server, envelope, access);
+        let mut link = format!("{}/#/s/{secret_key}/{key}", server.url);
+        let mut args = vec!["reveal".to_owned(), "--yes".to_owned()];
+        if let (Some(kdf), Some(passphrase)) = (v["kdf"].as_str(), v["passphrase"].as_str()) {
+            link.push_str(&format!("?p={kdf}"));
+            let file = server.file(&format!("pass-{secret_key}"), passphrase.as_bytes());
+            args.push("--passphrase-file".into());
+            args.push(file.to_str().expect("path").into());
+        }
+        args.push(link);
+        let run = ots(&args).run();
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        assert_eq!(
+            run.stdout,
+            v["plaintext"].as_str().expect("plaintext").as_bytes(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_failure_vector_is_a_damaged_link() {
+    let server = Server::start();
+    let all = vectors();
+    let list = all["failures"].as_array().expect("failures");
+    assert!(!list.is_empty());
+    for v in list {
+        let name = v["name"].as_str().expect("name");
+        let envelope = v["envelope"].as_str().expect("envelope");
+        let key = v["key"].as_str().expect("key");
+        let secret_key = store(&server, envelope, None);
+        let link = format!("{}/#/s/{secret_key}/{key}", server.url);
+        let mut args = vec!["reveal".to_owned(), "--yes".to_owned(), link];
+        if let Some(passphrase) = v["passphrase"].as_str() {
+            let file = server.file(&format!("pass-{secret_key}"), passphrase.as_bytes());
+            args.push("--passphrase-file".into());
+            args.push(file.to_str().expect("path").into());
+        }
+        let run = ots(&args).run();
+        assert_eq!(run.code, 5, "{name}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{name}");
+    }
+}
