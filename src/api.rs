@@ -6,8 +6,8 @@ use gloo_net::http::{Method, RequestBuilder};
 use leptos::prelude::*;
 use ots_core::link::{Region, Server};
 use ots_core::wire::{
-    self, ApiErrorKind, BurnResponse, GenerateRequest, PassphraseRequest, Receipt,
-    RevealResponse, ShareRequest, StatusResponse,
+    self, ApiErrorKind, BurnResponse, GenerateRequest, PassphraseRequest, Receipt, RevealResponse,
+    ShareRequest, StatusResponse,
 };
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, RequestMode};
@@ -83,10 +83,7 @@ pub fn folder_of(url: &str) -> String {
 /// `page_url`. Regions the server proxies are reached through it, since the hosted service
 /// sends no CORS headers; other regions are called directly (and will fail with CORS).
 pub fn base_url(settings: &Settings, server: &Server, page_url: &str) -> String {
-    let own = settings
-        .api
-        .clone()
-        .unwrap_or_else(|| folder_of(page_url));
+    let own = settings.api.clone().unwrap_or_else(|| folder_of(page_url));
     match server {
         Server::Origin => own,
         Server::Region(region) if settings.regions.contains(region) => {
@@ -99,7 +96,12 @@ pub fn base_url(settings: &Settings, server: &Server, page_url: &str) -> String 
 
 /// The server's own link to a plain (not browser-encrypted) secret, as Onetime Secret
 /// makes it: a region's link points at the hosted site, which can reveal it too.
-pub fn server_secret_link(settings: &Settings, server: &Server, page_url: &str, key: &str) -> String {
+pub fn server_secret_link(
+    settings: &Settings,
+    server: &Server,
+    page_url: &str,
+    key: &str,
+) -> String {
     let base = match server {
         Server::Region(region) => region.host().to_owned(),
         _ => base_url(settings, server, page_url),
@@ -140,12 +142,14 @@ impl Api {
             request = request.header("Authorization", &basic_auth(auth));
         }
         let sent = match body {
-            Some(body) => request
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .map_err(|_| ApiError::Network)?
-                .send()
-                .await,
+            Some(body) => {
+                request
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .map_err(|_| ApiError::Network)?
+                    .send()
+                    .await
+            }
             None => request.send().await,
         };
         if let Some(timer) = timer {
@@ -230,8 +234,12 @@ impl Api {
 
     /// `POST /receipt/<key>`: the receipt, unchanged by looking.
     pub async fn receipt(&self, key: &str) -> Result<Receipt, ApiError> {
-        self.call(Method::POST, &format!("/receipt/{key}"), Some(String::new()))
-            .await
+        self.call(
+            Method::POST,
+            &format!("/receipt/{key}"),
+            Some(String::new()),
+        )
+        .await
     }
 
     /// `POST /receipt/<key>/burn`.

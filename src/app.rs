@@ -58,14 +58,14 @@ pub fn page_url() -> String {
 fn read_route() -> Result<Route, LinkError> {
     let hash = window().location().hash().unwrap_or_default();
     let route = Route::parse(&hash);
-    if let Ok(Route::Reveal(link)) = &route {
-        if link.key.is_some() {
-            let mut without_key = link.clone();
-            without_key.key = None;
-            let clean = Route::Reveal(without_key).to_url(&page_url());
-            if let Ok(history) = window().history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
-            }
+    if let Ok(Route::Reveal(link)) = &route
+        && link.key.is_some()
+    {
+        let mut without_key = link.clone();
+        without_key.key = None;
+        let clean = Route::Reveal(without_key).to_url(&page_url());
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
         }
     }
     route
@@ -104,10 +104,10 @@ pub fn switch_language(i18n: I18n, code: &'static str) {
 }
 
 fn preferred_language() -> &'static str {
-    if let Some(saved) = storage::get_local(storage::LOCALE) {
-        if let Some((code, _)) = i18n::LOCALES.iter().find(|(c, _)| *c == saved) {
-            return code;
-        }
+    if let Some(saved) = storage::get_local(storage::LOCALE)
+        && let Some((code, _)) = i18n::LOCALES.iter().find(|(c, _)| *c == saved)
+    {
+        return code;
     }
     let languages: Vec<String> = window()
         .navigator()
@@ -154,7 +154,9 @@ pub fn App(
     };
     provide_context(state);
     switch_language(i18n, preferred_language());
-    let _ = window_event_listener(leptos::ev::hashchange, move |_| state.route.set(read_route()));
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        state.route.set(read_route())
+    });
 
     // The form is usable at once; the settings arrive a moment later.
     leptos::task::spawn_local(async move {

@@ -326,14 +326,15 @@ impl Settings {
                 _ => r.problem("ttl.options", "a list of durations"),
             }
         }
-        if let Some(v) = get(map, &["ttl", "default"]) {
-            if let Some(s) = r.seconds(v, "ttl.default") {
-                settings.ttl_default = s;
-            }
+        if let Some(s) = get(map, &["ttl", "default"]).and_then(|v| r.seconds(v, "ttl.default")) {
+            settings.ttl_default = s;
         }
         let (min, max) = (
             settings.limits.ttl_min,
-            settings.limits.ttl_max_anonymous.max(settings.limits.ttl_min),
+            settings
+                .limits
+                .ttl_max_anonymous
+                .max(settings.limits.ttl_min),
         );
         settings.ttl_options.retain(|t| (min..=max).contains(t));
         settings.ttl_options.sort_unstable();
@@ -503,7 +504,8 @@ mod tests {
 
     #[test]
     fn ttl_choices_stay_within_the_server_limits() {
-        let (s, problems) = parse(r#"{"limits":{"ttl_max_anonymous":3600},"ttl":{"default":86400}}"#);
+        let (s, problems) =
+            parse(r#"{"limits":{"ttl_max_anonymous":3600},"ttl":{"default":86400}}"#);
         assert!(s.ttl_options.iter().all(|t| *t <= 3600));
         assert_eq!(s.ttl_default, 3600);
         assert_eq!(problems[0].key, "ttl.default");

@@ -45,7 +45,8 @@ pub fn duration(locale: &str, seconds: u64) -> String {
 /// "in 3 hours", "3시간 후"…
 pub fn time_left(locale: &str, seconds: u64) -> String {
     let (amount, unit) = largest_unit(seconds);
-    let format = Intl::RelativeTimeFormat::new(&locales(locale), &options(&[("numeric", "always")]));
+    let format =
+        Intl::RelativeTimeFormat::new(&locales(locale), &options(&[("numeric", "always")]));
     format.format(amount as f64, unit).into()
 }
 

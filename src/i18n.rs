@@ -33,9 +33,10 @@ pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> &'static s
 
 /// Fills `{name}` placeholders.
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
-    args.iter().fold(template.to_owned(), |text, (name, value)| {
-        text.replace(&format!("{{{name}}}"), value)
-    })
+    args.iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
 }
 
 /// A table of texts for one locale, in `Key` order; missing entries fall back to English.

@@ -60,7 +60,9 @@ pub fn envelope(error: &EnvelopeError, had_passphrase: bool) -> Key {
 pub fn reveal_may_have_counted(error: &ApiError) -> bool {
     match error {
         ApiError::Network | ApiError::Timeout | ApiError::NotJson { .. } => true,
-        ApiError::Server { kind, .. } => matches!(kind, ApiErrorKind::Unexpected | ApiErrorKind::Other(_)),
+        ApiError::Server { kind, .. } => {
+            matches!(kind, ApiErrorKind::Unexpected | ApiErrorKind::Other(_))
+        }
         _ => false,
     }
 }
@@ -73,12 +75,23 @@ mod tests {
     fn every_failure_has_its_own_message() {
         let errors = [
             ApiError::Network,
-            ApiError::Cors { origin: "https://x".into() },
+            ApiError::Cors {
+                origin: "https://x".into(),
+            },
             ApiError::Timeout,
             ApiError::NotJson { status: 502 },
-            ApiError::Server { kind: ApiErrorKind::UnknownSecret, status: 404 },
-            ApiError::Server { kind: ApiErrorKind::SecretTooLong, status: 404 },
-            ApiError::Server { kind: ApiErrorKind::RateLimited, status: 404 },
+            ApiError::Server {
+                kind: ApiErrorKind::UnknownSecret,
+                status: 404,
+            },
+            ApiError::Server {
+                kind: ApiErrorKind::SecretTooLong,
+                status: 404,
+            },
+            ApiError::Server {
+                kind: ApiErrorKind::RateLimited,
+                status: 404,
+            },
         ];
         let keys: Vec<Key> = errors.iter().map(api_error).collect();
         for (i, a) in keys.iter().enumerate() {
@@ -96,13 +109,18 @@ mod tests {
             kind: ApiErrorKind::UnknownSecret,
             status: 404
         }));
-        assert!(!reveal_may_have_counted(&ApiError::Cors { origin: "x".into() }));
+        assert!(!reveal_may_have_counted(&ApiError::Cors {
+            origin: "x".into()
+        }));
     }
 
     #[test]
     fn a_bad_tag_is_a_damaged_link_unless_a_passphrase_was_typed() {
         assert_eq!(envelope(&EnvelopeError::Decrypt, false), Key::DamagedLink);
         assert_eq!(envelope(&EnvelopeError::Malformed, true), Key::DamagedLink);
-        assert_eq!(envelope(&EnvelopeError::Decrypt, true), Key::ErrorWrongPassphrase);
+        assert_eq!(
+            envelope(&EnvelopeError::Decrypt, true),
+            Key::ErrorWrongPassphrase
+        );
     }
 }

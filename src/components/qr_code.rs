@@ -46,7 +46,11 @@ pub fn QrCode(
 mod tests {
     #[test]
     fn a_link_fits_in_a_qr_code() {
-        let link = format!("https://ots.example/#/s/{}/{}", "k".repeat(62), "x".repeat(43));
+        let link = format!(
+            "https://ots.example/#/s/{}/{}",
+            "k".repeat(62),
+            "x".repeat(43)
+        );
         let (d, size) = super::qr_path(&link).expect("encodes");
         assert!(size > 8 && d.starts_with('M'));
     }

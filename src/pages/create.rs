@@ -113,9 +113,11 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
         .then(|| draft.recipient.trim().to_owned())
         .into_iter()
         .collect();
-    let share_domain = (!draft.share_domain.trim().is_empty()).then(|| draft.share_domain.trim().to_owned());
+    let share_domain =
+        (!draft.share_domain.trim().is_empty()).then(|| draft.share_domain.trim().to_owned());
     let locale = Some(draft.locale.to_owned());
-    let passphrase = (!draft.passphrase.is_empty()).then(|| Zeroizing::new(draft.passphrase.clone()));
+    let passphrase =
+        (!draft.passphrase.is_empty()).then(|| Zeroizing::new(draft.passphrase.clone()));
     let page = page_url();
 
     if draft.mode == Mode::Generate && !draft.encrypt {
@@ -131,15 +133,27 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
             })
             .await?;
         let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
-        return Ok(outcome(&state, &draft.server, receipt.clone(), link, None, receipt.value.clone(), &page));
+        return Ok(outcome(
+            &state,
+            &draft.server,
+            receipt.clone(),
+            link,
+            None,
+            receipt.value.clone(),
+            &page,
+        ));
     }
 
-    let generated = (draft.mode == Mode::Generate).then(|| {
-        password::generate(draft.length, &draft.sets, &mut crypto::fill_random)
-    });
+    let generated = (draft.mode == Mode::Generate)
+        .then(|| password::generate(draft.length, &draft.sets, &mut crypto::fill_random));
     let generated = match generated {
         Some(Ok(p)) => Some(p),
-        Some(Err(_)) => return Err(ApiError::Server { kind: ots_core::wire::ApiErrorKind::LengthTooLong, status: 0 }),
+        Some(Err(_)) => {
+            return Err(ApiError::Server {
+                kind: ots_core::wire::ApiErrorKind::LengthTooLong,
+                status: 0,
+            });
+        }
         None => None,
     };
     let plaintext: Zeroizing<String> = match &generated {
@@ -159,11 +173,24 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
             })
             .await?;
         let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
-        return Ok(outcome(&state, &draft.server, receipt, link, None, generated.map(|g| g.to_string()), &page));
+        return Ok(outcome(
+            &state,
+            &draft.server,
+            receipt,
+            link,
+            None,
+            generated.map(|g| g.to_string()),
+            &page,
+        ));
     }
 
-    let sealed = crypto::seal(&plaintext, passphrase.as_deref().map(String::as_str))
-        .map_err(|_| ApiError::Server { kind: ots_core::wire::ApiErrorKind::Unexpected, status: 0 })?;
+    let sealed =
+        crypto::seal(&plaintext, passphrase.as_deref().map(String::as_str)).map_err(|_| {
+            ApiError::Server {
+                kind: ots_core::wire::ApiErrorKind::Unexpected,
+                status: 0,
+            }
+        })?;
     let receipt = api
         .share(&ShareRequest {
             secret: sealed.envelope.clone(),
@@ -184,15 +211,30 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
     let link = Route::Reveal(reveal.clone()).to_url(&page);
     let key_text = reveal.key.take().map(|k| k.to_string());
     let without_key = Route::Reveal(reveal).to_url(&page);
-    let mut result = outcome(&state, &draft.server, receipt, link, Some(without_key), generated.map(|g| g.to_string()), &page);
+    let mut result = outcome(
+        &state,
+        &draft.server,
+        receipt,
+        link,
+        Some(without_key),
+        generated.map(|g| g.to_string()),
+        &page,
+    );
     result.key_text = key_text;
     Ok(result)
 }
 
 /// The recipient link for a secret sent as is: the server's own `/secret/<key>`.
-fn receipt_secret_link(state: &crate::app::AppState, server: &Server, receipt: &Receipt, page: &str) -> String {
+fn receipt_secret_link(
+    state: &crate::app::AppState,
+    server: &Server,
+    receipt: &Receipt,
+    page: &str,
+) -> String {
     let key = receipt.secret_key.clone().unwrap_or_default();
-    state.settings.with_untracked(|s| api::server_secret_link(s, server, page, &key))
+    state
+        .settings
+        .with_untracked(|s| api::server_secret_link(s, server, page, &key))
 }
 
 fn outcome(
@@ -258,9 +300,8 @@ pub fn Create() -> impl IntoView {
         }
     };
     let limit = move || settings.with(|s| s.limits.secret_max_bytes);
-    let used = move || {
-        secret.with(|s| payload_len(s, encrypt.get(), passphrase.with(|p| !p.is_empty())))
-    };
+    let used =
+        move || secret.with(|s| payload_len(s, encrypt.get(), passphrase.with(|p| !p.is_empty())));
     let over = move || mode.get() == Mode::Share && used() > limit();
 
     let action = Action::new_local(move |draft: &Draft| create(draft.clone(), state));
@@ -306,8 +347,8 @@ pub fn Create() -> impl IntoView {
     };
 
     let create_another = Callback::new(move |()| {
-        secret.update(|s| zeroize::Zeroize::zeroize(s));
-        passphrase.update(|s| zeroize::Zeroize::zeroize(s));
+        secret.update(zeroize::Zeroize::zeroize);
+        passphrase.update(zeroize::Zeroize::zeroize);
         recipient.set(String::new());
         result.set(None);
         action.value().set(None);
@@ -316,7 +357,11 @@ pub fn Create() -> impl IntoView {
     let ttl_options = move || {
         settings.with(|s| {
             let max = s.limits.ttl_max(signed_in());
-            s.ttl_options.iter().copied().filter(|t| *t <= max).collect::<Vec<_>>()
+            s.ttl_options
+                .iter()
+                .copied()
+                .filter(|t| *t <= max)
+                .collect::<Vec<_>>()
         })
     };
     let ttl_range_hint = move || {
@@ -334,163 +379,186 @@ pub fn Create() -> impl IntoView {
     let byte_count = move || {
         let locale = i18n.locale.get();
         i18n.tf(
-            if encrypt.get() { Key::ByteCountEncrypted } else { Key::ByteCount },
-            &[("used", &fmt::number(locale, used())), ("max", &fmt::number(locale, limit()))],
+            if encrypt.get() {
+                Key::ByteCountEncrypted
+            } else {
+                Key::ByteCount
+            },
+            &[
+                ("used", &fmt::number(locale, used())),
+                ("max", &fmt::number(locale, limit())),
+            ],
         )
     };
     let encryption_setting = move || settings.with(|s| s.encryption);
     let error_text = move || {
         form_error.get().map(|key| match key {
             Key::ErrorCors => i18n.tf(key, &[("origin", &state.api().base)]),
-            Key::ErrorSecretTooLong => i18n.tf(key, &[("max", &fmt::number(i18n.locale.get(), limit()))]),
+            Key::ErrorSecretTooLong => {
+                i18n.tf(key, &[("max", &fmt::number(i18n.locale.get(), limit()))])
+            }
             _ => i18n.t(key),
         })
     };
 
-    let form = move || view! {
-        <form class="card create" on:submit=submit novalidate aria-labelledby="create-title">
-            <h1 id="create-title">{move || i18n.t(Key::CreateTitle)}</h1>
-            <ServerStatus />
-            <Show when=move || settings.with(|s| s.features.generate)>
-                <div class="tabs" role="radiogroup" aria-label=move || i18n.t(Key::ModeLabel)>
-                    <label class="tab">
-                        <input type="radio" name="mode" data-testid="mode-share"
-                            prop:checked=move || mode.get() == Mode::Share
-                            on:change=move |_| mode.set(Mode::Share) />
-                        {move || i18n.t(Key::ModeShare)}
-                    </label>
-                    <label class="tab">
-                        <input type="radio" name="mode" data-testid="mode-generate"
-                            prop:checked=move || mode.get() == Mode::Generate
-                            on:change=move |_| mode.set(Mode::Generate) />
-                        {move || i18n.t(Key::ModeGenerate)}
-                    </label>
-                </div>
-            </Show>
-            <Show when=move || mode.get() == Mode::Share>
-                <div class="field">
-                    <label for="secret">{move || i18n.t(Key::SecretLabel)}</label>
-                    <textarea id="secret" data-testid="secret" rows="7" autocomplete="off"
-                        spellcheck="false" aria-describedby="byte-count"
-                        aria-invalid=move || over().to_string()
-                        placeholder=move || i18n.t(Key::SecretPlaceholder)
-                        prop:value=move || secret.get()
-                        on:input:target=move |ev| secret.set(ev.target().value())></textarea>
-                    <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
-                </div>
-            </Show>
-            <Show when=move || mode.get() == Mode::Generate>
-                <fieldset class="field generate">
-                    <legend>{move || i18n.t(Key::GenerateOptions)}</legend>
-                    <label>{move || i18n.t(Key::GenerateLength)}
-                        <input type="number" min="4" max="128" data-testid="length"
-                            prop:value=move || length.get().to_string()
-                            on:input:target=move |ev| if let Ok(n) = ev.target().value().parse() { length.set(n) } />
-                    </label>
-                    {[
-                        (Key::SetUppercase, "set-uppercase", 0usize),
-                        (Key::SetLowercase, "set-lowercase", 1),
-                        (Key::SetNumbers, "set-numbers", 2),
-                        (Key::SetSymbols, "set-symbols", 3),
-                        (Key::SetExcludeAmbiguous, "set-exclude-ambiguous", 4),
-                    ].into_iter().map(|(label, testid, which)| {
-                        let get = move |s: &CharSets| match which {
-                            0 => s.uppercase, 1 => s.lowercase, 2 => s.numbers, 3 => s.symbols, _ => s.exclude_ambiguous,
-                        };
-                        view! {
-                            <label class="check">
-                                <input type="checkbox" data-testid=testid
-                                    prop:checked=move || sets.with(get)
-                                    on:change:target=move |ev| {
-                                        let on = ev.target().checked();
-                                        sets.update(|s| match which {
-                                            0 => s.uppercase = on, 1 => s.lowercase = on, 2 => s.numbers = on,
-                                            3 => s.symbols = on, _ => s.exclude_ambiguous = on,
-                                        });
-                                    } />
-                                {move || i18n.t(label)}
-                            </label>
-                        }
-                    }).collect_view()}
-                </fieldset>
-            </Show>
-            <div class="field">
-                <label for="passphrase">{move || i18n.t(Key::PassphraseLabel)}</label>
-                <div class="with-button">
-                    <input id="passphrase" data-testid="passphrase" autocomplete="new-password"
-                        type=move || if show_passphrase.get() { "text" } else { "password" }
-                        aria-describedby="passphrase-hint"
-                        prop:value=move || passphrase.get()
-                        on:input:target=move |ev| passphrase.set(ev.target().value()) />
-                    <button type="button" data-testid="toggle-passphrase"
-                        aria-pressed=move || show_passphrase.get().to_string()
-                        aria-controls="passphrase"
-                        on:click=move |_| show_passphrase.update(|v| *v = !*v)>
-                        {move || i18n.t(if show_passphrase.get() { Key::Hide } else { Key::Show })}
-                    </button>
-                </div>
-                <p id="passphrase-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::PassphraseHintEncrypted } else { Key::PassphraseHint })}</p>
-            </div>
-            <div class="field">
-                <label for="ttl">{move || i18n.t(Key::TtlLabel)}</label>
-                <select id="ttl" data-testid="ttl" on:change:target=move |ev| ttl_choice.set(ev.target().value())>
-                    {move || ttl_options().into_iter().map(|t| {
-                        let value = t.to_string();
-                        let selected = ttl_choice.get() == value;
-                        view! { <option value=value selected=selected>{fmt::duration(i18n.locale.get(), t)}</option> }
-                    }).collect_view()}
-                    <option value="custom" selected=move || ttl_choice.get() == "custom">{move || i18n.t(Key::TtlCustom)}</option>
-                </select>
-                <Show when=move || ttl_choice.get() == "custom">
-                    <input data-testid="ttl-custom" aria-label=move || i18n.t(Key::TtlCustom)
-                        aria-describedby="ttl-hint" placeholder="90m, 2d"
-                        prop:value=move || ttl_custom.get()
-                        on:input:target=move |ev| ttl_custom.set(ev.target().value()) />
-                    <p id="ttl-hint" class="hint">{ttl_range_hint}</p>
+    // Marks when the secret field is first in the DOM, for the bench's "ready" figure.
+    Effect::new(move |_| {
+        if let Ok(performance) = js_sys::Reflect::get(&window(), &"performance".into()) {
+            let mark = js_sys::Reflect::get(&performance, &"mark".into())
+                .ok()
+                .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok());
+            if let Some(mark) = mark {
+                let _ = mark.call1(&performance, &"ots:secret-field".into());
+            }
+        }
+    });
+
+    let form = move || {
+        view! {
+            <form class="card create" on:submit=submit novalidate aria-labelledby="create-title">
+                <h1 id="create-title">{move || i18n.t(Key::CreateTitle)}</h1>
+                <ServerStatus />
+                <Show when=move || settings.with(|s| s.features.generate)>
+                    <div class="tabs" role="radiogroup" aria-label=move || i18n.t(Key::ModeLabel)>
+                        <label class="tab">
+                            <input type="radio" name="mode" data-testid="mode-share"
+                                prop:checked=move || mode.get() == Mode::Share
+                                on:change=move |_| mode.set(Mode::Share) />
+                            {move || i18n.t(Key::ModeShare)}
+                        </label>
+                        <label class="tab">
+                            <input type="radio" name="mode" data-testid="mode-generate"
+                                prop:checked=move || mode.get() == Mode::Generate
+                                on:change=move |_| mode.set(Mode::Generate) />
+                            {move || i18n.t(Key::ModeGenerate)}
+                        </label>
+                    </div>
                 </Show>
-            </div>
-            <Show when=move || encryption_setting() != Encryption::Off>
-                <div class="field">
-                    <label class="check">
-                        <input type="checkbox" data-testid="encrypt" aria-describedby="encrypt-hint"
-                            disabled=move || encryption_setting() == Encryption::Required
-                            prop:checked=move || encrypt.get()
-                            on:change:target=move |ev| encrypt.set(ev.target().checked()) />
-                        {move || i18n.t(Key::EncryptLabel)}
-                    </label>
-                    <p id="encrypt-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::EncryptHintOn } else { Key::EncryptHintOff })}</p>
-                </div>
-            </Show>
-            <Show when=move || signed_in() && settings.with(|s| s.features.recipient)>
-                <div class="field">
-                    <label for="recipient">{move || i18n.t(Key::RecipientLabel)}</label>
-                    <input id="recipient" type="email" data-testid="recipient" autocomplete="email"
-                        prop:value=move || recipient.get()
-                        on:input:target=move |ev| recipient.set(ev.target().value()) />
-                </div>
-            </Show>
-            <details class="advanced">
-                <summary data-testid="advanced">{move || i18n.t(Key::Advanced)}</summary>
-                <div class="field">
-                    <label for="share-domain">{move || i18n.t(Key::ShareDomainLabel)}</label>
-                    <input id="share-domain" data-testid="share-domain" placeholder="secrets.example.com"
-                        prop:value=move || share_domain.get()
-                        on:input:target=move |ev| share_domain.set(ev.target().value()) />
-                </div>
-                <Show when=move || settings.with(|s| s.features.servers)>
-                    <ServerPicker custom=custom_server />
+                <Show when=move || mode.get() == Mode::Share>
+                    <div class="field">
+                        <label for="secret">{move || i18n.t(Key::SecretLabel)}</label>
+                        <textarea id="secret" data-testid="secret" rows="7" autocomplete="off"
+                            spellcheck="false" aria-describedby="byte-count"
+                            aria-invalid=move || over().to_string()
+                            placeholder=move || i18n.t(Key::SecretPlaceholder)
+                            prop:value=move || secret.get()
+                            on:input:target=move |ev| secret.set(ev.target().value())></textarea>
+                        <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
+                    </div>
                 </Show>
-                <Show when=move || settings.with(|s| s.features.account)>
-                    <AccountPanel />
+                <Show when=move || mode.get() == Mode::Generate>
+                    <fieldset class="field generate">
+                        <legend>{move || i18n.t(Key::GenerateOptions)}</legend>
+                        <label>{move || i18n.t(Key::GenerateLength)}
+                            <input type="number" min="4" max="128" data-testid="length"
+                                prop:value=move || length.get().to_string()
+                                on:input:target=move |ev| if let Ok(n) = ev.target().value().parse() { length.set(n) } />
+                        </label>
+                        {[
+                            (Key::SetUppercase, "set-uppercase", 0usize),
+                            (Key::SetLowercase, "set-lowercase", 1),
+                            (Key::SetNumbers, "set-numbers", 2),
+                            (Key::SetSymbols, "set-symbols", 3),
+                            (Key::SetExcludeAmbiguous, "set-exclude-ambiguous", 4),
+                        ].into_iter().map(|(label, testid, which)| {
+                            let get = move |s: &CharSets| match which {
+                                0 => s.uppercase, 1 => s.lowercase, 2 => s.numbers, 3 => s.symbols, _ => s.exclude_ambiguous,
+                            };
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" data-testid=testid
+                                        prop:checked=move || sets.with(get)
+                                        on:change:target=move |ev| {
+                                            let on = ev.target().checked();
+                                            sets.update(|s| match which {
+                                                0 => s.uppercase = on, 1 => s.lowercase = on, 2 => s.numbers = on,
+                                                3 => s.symbols = on, _ => s.exclude_ambiguous = on,
+                                            });
+                                        } />
+                                    {move || i18n.t(label)}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </fieldset>
                 </Show>
-            </details>
-            <button type="submit" class="primary" data-testid="create"
-                aria-busy=move || pending.get().to_string()
-                aria-disabled=move || pending.get().to_string()>
-                {move || i18n.t(if pending.get() { Key::Creating } else if mode.get() == Mode::Generate { Key::GenerateButton } else { Key::CreateButton })}
-            </button>
-            <p class="error" role="alert" data-testid="error">{error_text}</p>
-        </form>
+                <div class="field">
+                    <label for="passphrase">{move || i18n.t(Key::PassphraseLabel)}</label>
+                    <div class="with-button">
+                        <input id="passphrase" data-testid="passphrase" autocomplete="new-password"
+                            type=move || if show_passphrase.get() { "text" } else { "password" }
+                            aria-describedby="passphrase-hint"
+                            prop:value=move || passphrase.get()
+                            on:input:target=move |ev| passphrase.set(ev.target().value()) />
+                        <button type="button" data-testid="toggle-passphrase"
+                            aria-pressed=move || show_passphrase.get().to_string()
+                            aria-controls="passphrase"
+                            on:click=move |_| show_passphrase.update(|v| *v = !*v)>
+                            {move || i18n.t(if show_passphrase.get() { Key::Hide } else { Key::Show })}
+                        </button>
+                    </div>
+                    <p id="passphrase-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::PassphraseHintEncrypted } else { Key::PassphraseHint })}</p>
+                </div>
+                <div class="field">
+                    <label for="ttl">{move || i18n.t(Key::TtlLabel)}</label>
+                    <select id="ttl" data-testid="ttl" on:change:target=move |ev| ttl_choice.set(ev.target().value())>
+                        {move || ttl_options().into_iter().map(|t| {
+                            let value = t.to_string();
+                            let selected = ttl_choice.get() == value;
+                            view! { <option value=value selected=selected>{fmt::duration(i18n.locale.get(), t)}</option> }
+                        }).collect_view()}
+                        <option value="custom" selected=move || ttl_choice.get() == "custom">{move || i18n.t(Key::TtlCustom)}</option>
+                    </select>
+                    <Show when=move || ttl_choice.get() == "custom">
+                        <input data-testid="ttl-custom" aria-label=move || i18n.t(Key::TtlCustom)
+                            aria-describedby="ttl-hint" placeholder="90m, 2d"
+                            prop:value=move || ttl_custom.get()
+                            on:input:target=move |ev| ttl_custom.set(ev.target().value()) />
+                        <p id="ttl-hint" class="hint">{ttl_range_hint}</p>
+                    </Show>
+                </div>
+                <Show when=move || encryption_setting() != Encryption::Off>
+                    <div class="field">
+                        <label class="check">
+                            <input type="checkbox" data-testid="encrypt" aria-describedby="encrypt-hint"
+                                disabled=move || encryption_setting() == Encryption::Required
+                                prop:checked=move || encrypt.get()
+                                on:change:target=move |ev| encrypt.set(ev.target().checked()) />
+                            {move || i18n.t(Key::EncryptLabel)}
+                        </label>
+                        <p id="encrypt-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::EncryptHintOn } else { Key::EncryptHintOff })}</p>
+                    </div>
+                </Show>
+                <Show when=move || signed_in() && settings.with(|s| s.features.recipient)>
+                    <div class="field">
+                        <label for="recipient">{move || i18n.t(Key::RecipientLabel)}</label>
+                        <input id="recipient" type="email" data-testid="recipient" autocomplete="email"
+                            prop:value=move || recipient.get()
+                            on:input:target=move |ev| recipient.set(ev.target().value()) />
+                    </div>
+                </Show>
+                <details class="advanced">
+                    <summary data-testid="advanced">{move || i18n.t(Key::Advanced)}</summary>
+                    <div class="field">
+                        <label for="share-domain">{move || i18n.t(Key::ShareDomainLabel)}</label>
+                        <input id="share-domain" data-testid="share-domain" placeholder="secrets.example.com"
+                            prop:value=move || share_domain.get()
+                            on:input:target=move |ev| share_domain.set(ev.target().value()) />
+                    </div>
+                    <Show when=move || settings.with(|s| s.features.servers)>
+                        <ServerPicker custom=custom_server />
+                    </Show>
+                    <Show when=move || settings.with(|s| s.features.account)>
+                        <AccountPanel />
+                    </Show>
+                </details>
+                <button type="submit" class="primary" data-testid="create"
+                    aria-busy=move || pending.get().to_string()
+                    aria-disabled=move || pending.get().to_string()>
+                    {move || i18n.t(if pending.get() { Key::Creating } else if mode.get() == Mode::Generate { Key::GenerateButton } else { Key::CreateButton })}
+                </button>
+                <p class="error" role="alert" data-testid="error">{error_text}</p>
+            </form>
+        }
     };
 
     view! {
@@ -601,12 +669,16 @@ fn AccountPanel() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(credentials)) = check.value().get() {
             storage::save_account(&credentials, remember.get_untracked());
-            token.update(|t| zeroize::Zeroize::zeroize(t));
+            token.update(zeroize::Zeroize::zeroize);
             state.account.set(Some(credentials));
         }
     });
     let error = move || {
-        check.value().get().and_then(|r| r.err()).map(|e| i18n.t(messages::api_error(&e)))
+        check
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| i18n.t(messages::api_error(&e)))
     };
     view! {
         <fieldset class="field account" data-testid="account">
@@ -689,10 +761,16 @@ mod tests {
     #[test]
     fn bad_drafts_are_refused_before_sending() {
         let settings = Settings::default();
-        assert_eq!(validate(&draft(""), &settings, false), Err(Key::ErrorEmptySecret));
+        assert_eq!(
+            validate(&draft(""), &settings, false),
+            Err(Key::ErrorEmptySecret)
+        );
         let mut d = draft("x");
         d.passphrase = "abc".into();
-        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorPassphraseTooShort));
+        assert_eq!(
+            validate(&d, &settings, false),
+            Err(Key::ErrorPassphraseTooShort)
+        );
         let mut d = draft("x");
         d.ttl = 10;
         assert_eq!(validate(&d, &settings, false), Err(Key::ErrorTtlRange));
@@ -701,6 +779,9 @@ mod tests {
         assert_eq!(validate(&d, &settings, true), Ok(()));
         let mut d = draft("x");
         d.recipient = "a@b.example".into();
-        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorRecipientNeedsAccount));
+        assert_eq!(
+            validate(&d, &settings, false),
+            Err(Key::ErrorRecipientNeedsAccount)
+        );
     }
 }

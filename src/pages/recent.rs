@@ -17,9 +17,16 @@ pub fn Recent() -> impl IntoView {
     let recent = LocalResource::new(move || {
         let api = app.api();
         let signed_in = app.account.with(|a| a.is_some());
-        async move { if signed_in { Some(api.recent().await) } else { None } }
+        async move {
+            if signed_in {
+                Some(api.recent().await)
+            } else {
+                None
+            }
+        }
     });
-    let list = move || match recent.get() {
+    let list = move || {
+        match recent.get() {
         None => view! { <p role="status" aria-busy="true">{move || i18n.t(Key::Loading)}</p> }.into_any(),
         Some(None) => view! { <p data-testid="recent-signed-out">{move || i18n.t(Key::RecentNeedsAccount)}</p> }.into_any(),
         Some(Some(Err(e))) => view! { <p class="error" role="alert">{move || i18n.t(messages::api_error(&e))}</p> }.into_any(),
@@ -41,6 +48,7 @@ pub fn Recent() -> impl IntoView {
                 }).collect_view()}
             </ul>
         }.into_any(),
+    }
     };
     view! {
         <section class="card" aria-labelledby="recent-title">

@@ -45,7 +45,10 @@ async fn reveal(
                 .map_err(|e| RevealError::Envelope(e, true))?,
         ),
         (PassphraseHint::Kdf(_), Some(_), None) => {
-            return Err(RevealError::Envelope(EnvelopeError::PassphraseRequired, false));
+            return Err(RevealError::Envelope(
+                EnvelopeError::PassphraseRequired,
+                false,
+            ));
         }
         _ => None,
     };
@@ -106,7 +109,13 @@ pub fn Reveal(
                     revealed.set(Some(value));
                 }
                 Err(e) => {
-                    if matches!(&e, RevealError::Api(ApiError::Server { kind: ApiErrorKind::UnknownSecret, .. })) {
+                    if matches!(
+                        &e,
+                        RevealError::Api(ApiError::Server {
+                            kind: ApiErrorKind::UnknownSecret,
+                            ..
+                        })
+                    ) {
                         show_passphrase.set(true);
                     }
                     error.set(Some(e));
@@ -115,10 +124,10 @@ pub fn Reveal(
         }
     });
     Effect::new(move |_| {
-        if revealed.with(|r| r.is_some()) {
-            if let Some(h) = value_heading.get() {
-                let _ = h.focus();
-            }
+        if revealed.with(|r| r.is_some())
+            && let Some(h) = value_heading.get()
+        {
+            let _ = h.focus();
         }
     });
     // The secret leaves the page, and memory, when the user leaves.
@@ -153,7 +162,8 @@ pub fn Reveal(
             }
         })
     };
-    let copy_text = Signal::derive(move || revealed.with(|v| v.as_deref().cloned().unwrap_or_default()));
+    let copy_text =
+        Signal::derive(move || revealed.with(|v| v.as_deref().cloned().unwrap_or_default()));
     let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
 
     view! {

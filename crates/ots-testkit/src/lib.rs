@@ -113,6 +113,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the server has logged so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -148,8 +153,7 @@ impl HttpResponse {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
@@ -181,7 +185,11 @@ pub fn http(port: u16, method: &str, path: &str, form_body: &str) -> HttpRespons
     let chunked = headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
-    let body = if chunked { dechunk(body) } else { body.to_string() };
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     HttpResponse {
         status,
         headers,
@@ -260,15 +268,85 @@ impl Browser {
     }
 
     pub async fn type_into(&self, testid: &str, text: &str) {
-        self.find(testid)
-            .await
-            .send_keys(text)
-            .await
-            .expect("type");
+        self.find(testid).await.send_keys(text).await.expect("type");
     }
 
     pub async fn click(&self, testid: &str) {
         self.find(testid).await.click().await.expect("click");
+    }
+
+    /// The text of an element.
+    pub async fn text(&self, testid: &str) -> String {
+        self.find(testid).await.text().await.expect("text")
+    }
+
+    /// An attribute of an element.
+    pub async fn attr(&self, testid: &str, name: &str) -> Option<String> {
+        self.find(testid).await.attr(name).await.expect("attribute")
+    }
+
+    /// The current value of a form field.
+    pub async fn value(&self, testid: &str) -> String {
+        self.find(testid)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// Sets a field's value at once and fires `input` (for texts too long to type).
+    pub async fn fill(&self, testid: &str, text: &str) {
+        self.find(testid).await;
+        self.client
+            .execute(
+                "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`);\
+                 e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![testid.into(), text.into()],
+            )
+            .await
+            .expect("fill");
+    }
+
+    /// Whether an element is on the page now (no waiting).
+    pub async fn exists(&self, testid: &str) -> bool {
+        self.client
+            .find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
+            .await
+            .is_ok()
+    }
+
+    /// Waits until `check` holds for the element's text.
+    pub async fn wait_text(&self, testid: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(e) = self
+                .client
+                .find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
+                .await
+            {
+                if let Ok(text) = e.text().await {
+                    if check(&text) {
+                        return text;
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={testid}] never had the expected text"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The address bar.
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("url").to_string()
+    }
+
+    /// Runs a script and returns its JSON result.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.expect("script")
     }
 
     pub async fn close(self) {
@@ -279,5 +357,147 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         kill_group(&mut self.driver);
+    }
+}
+
+/// A loopback relay in front of a server that records every byte clients send through it,
+/// so a test can check exactly what left the browser.
+pub struct Recorder {
+    /// The relay's port: point the browser here.
+    pub port: u16,
+    /// `http://127.0.0.1:<port>/`.
+    pub url: String,
+    sent: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Recorder {
+    /// Relays `127.0.0.1:<new port>` to `127.0.0.1:<target>`.
+    pub fn start(target: u16) -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+        let port = listener.local_addr().expect("relay address").port();
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let (mut client_read, mut server_write) =
+                    match (client.try_clone(), server.try_clone()) {
+                        (Ok(c), Ok(s)) => (c, s),
+                        _ => continue,
+                    };
+                let (mut server_read, mut client_write) = (server, client);
+                let record = record.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = client_read.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        if let Ok(mut all) = record.lock() {
+                            all.extend_from_slice(&buf[..n]);
+                        }
+                        if server_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = server_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_read, &mut client_write);
+                    let _ = client_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Recorder {
+            port,
+            url: format!("http://127.0.0.1:{port}/"),
+            sent,
+        }
+    }
+
+    /// Everything clients have sent so far (request lines, headers and bodies), as text.
+    pub fn sent(&self) -> String {
+        let bytes = self.sent.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// Every file under `dir`, concatenated as raw bytes (for "no plaintext in the store").
+pub fn read_tree(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(read_tree(&path));
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.extend(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A throw-away `redis-server` on a free loopback port, with AOF on, in a temp dir.
+pub struct Redis {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+    /// Its working directory (AOF and dump files).
+    pub dir: tempfile::TempDir,
+}
+
+impl Redis {
+    /// Starts one; fails loudly when `redis-server` is missing.
+    pub fn start() -> Redis {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, free_port())
+    }
+
+    /// Starts one on `port` over an existing directory (for restart tests).
+    pub fn start_in(dir: tempfile::TempDir, port: u16) -> Redis {
+        let child = spawn_in_group(
+            Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args([
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "always",
+                    "--save",
+                    "",
+                ])
+                .arg("--dir")
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        wait_for_port(port, "redis-server");
+        Redis { child, port, dir }
+    }
+
+    /// `redis://127.0.0.1:<port>/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Stops it and hands back its directory.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        kill_group(&mut self.child);
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
     }
 }

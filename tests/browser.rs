@@ -1,0 +1,218 @@
+//! Browser component tests: the real app mounted in headless Chromium, with `fetch`
+//! replaced by a fake API so each answer (and failure) can be chosen.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Replaces `window.fetch`: `body` is the JS of a function `(url, init) => Promise<Response>`;
+/// every call's URL and body are kept in `window.__calls`.
+fn fake_fetch(body: &str) {
+    let f = js_sys::Function::new_with_args(
+        "impl",
+        "window.__calls = []; window.fetch = (url, init) => { \
+           const u = typeof url === 'string' ? url : url.url; \
+           window.__calls.push({url: u, body: init && init.body ? String(init.body) : ''}); \
+           return impl(u, init); };",
+    );
+    let implementation = js_sys::Function::new_with_args("url, init", body);
+    f.call1(&wasm_bindgen::JsValue::NULL, &implementation)
+        .expect("install fake fetch");
+}
+
+fn calls_to(path: &str) -> usize {
+    let calls = js_sys::eval("JSON.stringify(window.__calls || [])")
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    calls.matches(path).count()
+}
+
+const API_OK: &str = "if (url.endsWith('config.json')) return Promise.resolve(new Response('{}')); \
+    if (url.includes('/status')) return Promise.resolve(new Response('{\"status\":\"nominal\",\"locale\":\"en\"}'));";
+
+async fn sleep(ms: u64) {
+    let (tx, rx) = futures_channel();
+    leptos::prelude::set_timeout(tx, Duration::from_millis(ms));
+    let _ = rx.await;
+}
+
+fn futures_channel() -> (impl FnOnce(), wasm_bindgen_futures::JsFuture) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |r, _| resolve = Some(r));
+    let resolve = resolve.expect("promise executor ran");
+    (
+        move || {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        },
+        wasm_bindgen_futures::JsFuture::from(promise),
+    )
+}
+
+fn el<T: JsCast>(testid: &str) -> T {
+    leptos::prelude::document()
+        .query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no [data-testid={testid}]"))
+        .dyn_into::<T>()
+        .unwrap_or_else(|_| panic!("[data-testid={testid}] has another type"))
+}
+
+fn text(testid: &str) -> String {
+    el::<HtmlElement>(testid).inner_text()
+}
+
+fn type_secret(value: &str) {
+    let area: HtmlTextAreaElement = el("secret");
+    area.set_value(value);
+    area.dispatch_event(&web_sys::Event::new("input").expect("event"))
+        .expect("dispatch");
+}
+
+/// Mounts a fresh app in a fresh element.
+async fn mount() {
+    let body = leptos::prelude::document().body().expect("body");
+    body.set_inner_html("");
+    leptos::mount::mount_to_body(|| leptos::view! { <ots_web::app::App /> });
+    sleep(50).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_byte_counter_counts_what_encryption_adds() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.reject(new TypeError('offline'));"
+    ));
+    mount().await;
+    type_secret("hello");
+    sleep(10).await;
+    let encrypted = text("byte-count");
+    assert!(
+        encrypted.contains("of 10,000 bytes after encryption"),
+        "{encrypted}"
+    );
+    assert!(
+        !encrypted.starts_with("5 "),
+        "encryption adds bytes: {encrypted}"
+    );
+    el::<HtmlInputElement>("encrypt").click();
+    sleep(10).await;
+    assert!(
+        text("byte-count").starts_with("5 of 10,000"),
+        "{}",
+        text("byte-count")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_empty_secret_is_refused_without_calling_the_api() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.reject(new TypeError('offline'));"
+    ));
+    mount().await;
+    el::<HtmlElement>("create").click();
+    sleep(20).await;
+    assert_eq!(text("error"), "Type a secret first.");
+    assert_eq!(calls_to("/api/v1/share"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_secret_over_the_limit_is_refused_before_submit() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.reject(new TypeError('offline'));"
+    ));
+    mount().await;
+    type_secret(&"x".repeat(9_000));
+    sleep(10).await;
+    assert_eq!(
+        el::<HtmlTextAreaElement>("secret")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    el::<HtmlElement>("create").click();
+    sleep(20).await;
+    assert!(text("error").contains("too long"), "{}", text("error"));
+    assert_eq!(calls_to("/api/v1/share"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_server_error_is_named_and_the_form_is_kept() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.resolve(new Response('{{\"message\":\"Rate limit exceeded. Please try again later.\"}}', \
+         {{status: 404, headers: {{'X-OTS-Intended-Status': '400'}}}}));"
+    ));
+    mount().await;
+    type_secret("keep me");
+    el::<HtmlElement>("create").click();
+    sleep(100).await;
+    assert!(
+        text("error").starts_with("Too many requests"),
+        "{}",
+        text("error")
+    );
+    assert_eq!(el::<HtmlTextAreaElement>("secret").value(), "keep me");
+    assert_eq!(calls_to("/api/v1/share"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_offline_network_is_named_and_the_form_is_kept() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.reject(new TypeError('Failed to fetch'));"
+    ));
+    mount().await;
+    type_secret("still here");
+    el::<HtmlElement>("create").click();
+    sleep(100).await;
+    assert!(
+        text("error").starts_with("The server could not be reached"),
+        "{}",
+        text("error")
+    );
+    assert_eq!(el::<HtmlTextAreaElement>("secret").value(), "still here");
+}
+
+#[wasm_bindgen_test]
+async fn an_answer_that_is_not_json_is_named() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.resolve(new Response('<html>502 Bad Gateway</html>', {{status: 502}}));"
+    ));
+    mount().await;
+    type_secret("x");
+    el::<HtmlElement>("create").click();
+    sleep(100).await;
+    assert!(
+        text("error").contains("not the API's JSON"),
+        "{}",
+        text("error")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_encrypted_share_posts_only_the_envelope() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.resolve(new Response(JSON.stringify({{custid:'anon', \
+         metadata_key:'m'.repeat(62), secret_key:'s'.repeat(62), ttl:'3600', metadata_ttl:7200, \
+         secret_ttl:3600, state:'new', created:'1767225600', updated:1767225600, recipient:[], \
+         share_domain:'', passphrase_required:false}})));"
+    ));
+    mount().await;
+    type_secret("top secret text");
+    el::<HtmlElement>("create").click();
+    sleep(150).await;
+    let calls = js_sys::eval("JSON.stringify(window.__calls)")
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    assert!(calls.contains("secret=ots1."), "{calls}");
+    assert!(!calls.contains("top secret"), "{calls}");
+    let link = el::<HtmlElement>("recipient-link")
+        .get_attribute("href")
+        .unwrap_or_default();
+    assert!(link.contains(&format!("#/s/{}/", "s".repeat(62))), "{link}");
+}
