@@ -46,7 +46,9 @@ fn main() {
             }
         }
         for key in other.keys().filter(|k| !english.contains_key(*k)) {
-            problems.push(format!("locales/{code}.json has \"{key}\", which en.json lacks"));
+            problems.push(format!(
+                "locales/{code}.json has \"{key}\", which en.json lacks"
+            ));
         }
     }
     assert!(
