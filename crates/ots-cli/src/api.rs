@@ -15,7 +15,7 @@ use ots_core::wire::{
     RevealResponse, ShareRequest, StatusResponse,
 };
 use serde::de::DeserializeOwned;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::config::Credentials;
 use crate::error::{CliError, Result};
@@ -223,12 +223,7 @@ impl Client {
         secret_key: &str,
         passphrase: Option<&str>,
     ) -> Result<Result<RevealResponse, ApiFailure>> {
-        let form = Zeroizing::new(
-            PassphraseRequest {
-                passphrase: passphrase.map(str::to_owned),
-            }
-            .to_form(),
-        );
+        let form = passphrase_form(passphrase);
         self.api("POST", Endpoint::Secret(secret_key), Some(&form))
     }
 
@@ -243,12 +238,7 @@ impl Client {
         metadata_key: &str,
         passphrase: Option<&str>,
     ) -> Result<Result<BurnResponse, ApiFailure>> {
-        let form = Zeroizing::new(
-            PassphraseRequest {
-                passphrase: passphrase.map(str::to_owned),
-            }
-            .to_form(),
-        );
+        let form = passphrase_form(passphrase);
         self.api("POST", Endpoint::Burn(metadata_key), Some(&form))
     }
 
@@ -270,6 +260,16 @@ impl Client {
         }
         serde_json::from_str::<Published>(&answer.body).ok()?.limits
     }
+}
+
+/// The body of reveal and burn; the passphrase's copies are wiped.
+fn passphrase_form(passphrase: Option<&str>) -> Zeroizing<String> {
+    let mut request = PassphraseRequest {
+        passphrase: passphrase.map(str::to_owned),
+    };
+    let form = Zeroizing::new(request.to_form());
+    request.passphrase.zeroize();
+    form
 }
 
 #[cfg(test)]

@@ -84,6 +84,7 @@ impl From<RegionArg> for Region {
 
 /// Options shared by every command.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The Onetime Secret server, e.g. https://secrets.example.com [env: OTS_SERVER]
     #[arg(long, global = true, value_name = "URL")]
