@@ -240,7 +240,7 @@ async fn store_secret(
         .put(&secret_key, &secret, &receipt)
         .await
         .map_err(ApiError::internal)?;
-    tracing::info!(
+    tracing::debug!(
         secret = shortkey(&secret_key),
         receipt = shortkey(&receipt.metadata_key),
         ttl = s.ttl,
@@ -401,7 +401,7 @@ pub async fn secret_reveal(
         .open(&key, &won.ciphertext)
         .map_err(ApiError::internal)?;
     let value = std::str::from_utf8(&value).map_err(ApiError::internal)?;
-    tracing::info!(secret = shortkey(&key), "secret revealed");
+    tracing::debug!(secret = shortkey(&key), "secret revealed");
     let mut body = RevealResponse {
         value: value.to_owned(),
         secret_key: key,
@@ -485,7 +485,7 @@ pub async fn receipt_burn(
         return Err(unknown());
     }
     r.mark(Outcome::Burned, now);
-    tracing::info!(secret = shortkey(&r.secret_key), "secret burned");
+    tracing::debug!(secret = shortkey(&r.secret_key), "secret burned");
     Ok(ok(&BurnResponse {
         state: receipt_body(&r, now, &state.config.base_url, View::Full, None),
         secret_shortkey: shortkey(&r.secret_key).to_owned(),

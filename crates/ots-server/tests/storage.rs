@@ -374,9 +374,13 @@ async fn embedded_data_survives_a_restart() {
         .unwrap();
         ots_server::app(st)
     };
-    let key = {
+    let (key, gone) = {
         let app = make(ots_server::store::embedded::RedbStore::open(&path).unwrap());
-        s(&share(&app, "secret=persisted").await, "secret_key")
+        let key = s(&share(&app, "secret=persisted").await, "secret_key");
+        let gone = s(&share(&app, "secret=revealed-before").await, "secret_key");
+        let res = post(&app, &format!("/api/v1/secret/{gone}"), "", None).await;
+        assert_eq!(res.json()["value"], "revealed-before");
+        (key, gone)
     };
     // Let the writer thread of the first store finish and release the file.
     let app = loop {
@@ -387,6 +391,9 @@ async fn embedded_data_survives_a_restart() {
     };
     let res = post(&app, &format!("/api/v1/secret/{key}"), "", None).await;
     assert_eq!(res.json()["value"], "persisted");
+    // An acknowledged reveal stays a reveal after the restart.
+    let res = post(&app, &format!("/api/v1/secret/{gone}"), "", None).await;
+    assert_eq!(res.json()["message"], "Unknown secret");
 }
 
 #[test]
