@@ -205,6 +205,11 @@ async fn store_secret(
     let passphrase = match s.passphrase {
         Some(pass) => {
             let cost = state.passphrase_cost;
+            let _slot = state
+                .argon2_slots
+                .acquire()
+                .await
+                .map_err(ApiError::internal)?;
             let hash = tokio::task::spawn_blocking(move || crypto::hash_passphrase(&pass, cost))
                 .await
                 .map_err(ApiError::internal)?
@@ -343,10 +348,19 @@ pub async fn secret_generate(
 }
 
 /// Checks a passphrase against its hash on the blocking pool.
-async fn passphrase_matches(given: Option<&str>, hash: String) -> Result<bool, ApiError> {
+async fn passphrase_matches(
+    state: &AppState,
+    given: Option<&str>,
+    hash: String,
+) -> Result<bool, ApiError> {
     let Some(given) = given.filter(|g| !g.is_empty()) else {
         return Ok(false);
     };
+    let _slot = state
+        .argon2_slots
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     let given = Zeroizing::new(given.to_owned());
     tokio::task::spawn_blocking(move || crypto::verify_passphrase(&given, &hash))
         .await
@@ -380,7 +394,7 @@ pub async fn secret_reveal(
         Claim::Won(r) => r,
         Claim::Missing => return Err(unknown()),
         Claim::NeedsPassphrase(hash) => {
-            if !passphrase_matches(p.get("passphrase"), hash).await? {
+            if !passphrase_matches(&state, p.get("passphrase"), hash).await? {
                 state.lockout.fail(&key, now);
                 tracing::info!(secret = shortkey(&key), "wrong passphrase on reveal");
                 // v1: a wrong passphrase looks exactly like an unknown secret.
@@ -468,7 +482,7 @@ pub async fn receipt_burn(
             if state.lockout.is_locked(&r.secret_key, now) {
                 return Err(ApiError::Locked);
             }
-            if !passphrase_matches(p.get("passphrase"), hash).await? {
+            if !passphrase_matches(&state, p.get("passphrase"), hash).await? {
                 state.lockout.fail(&r.secret_key, now);
                 return Err(form(ValidationError::IncorrectPassphrase));
             }

@@ -80,6 +80,8 @@ pub struct Shared {
     pub master: MasterKey,
     /// Argon2id cost for passphrases.
     pub passphrase_cost: PassphraseCost,
+    /// Bounds concurrent argon2 runs (each holds `m_kib` of memory) to the core count.
+    pub argon2_slots: tokio::sync::Semaphore,
     /// Per-IP create limit.
     pub creates: RateLimiter,
     /// Per-IP reveal limit.
@@ -149,6 +151,9 @@ impl AppState {
             accounts,
             master,
             passphrase_cost,
+            argon2_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })))
     }
 
