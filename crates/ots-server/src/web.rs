@@ -135,7 +135,11 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         && req
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut res = if preflight {
+    // v1 declares no HEAD routes: axum would answer HEAD on every GET route.
+    let head_on_api = req.method() == Method::HEAD && req.uri().path().starts_with("/api/");
+    let mut res = if head_on_api {
+        ApiError::RouteNotFound.into_response()
+    } else if preflight {
         let mut r = StatusCode::NO_CONTENT.into_response();
         let h = r.headers_mut();
         h.insert(

@@ -282,6 +282,7 @@ async fn unknown_routes_are_otto_404s() {
         ("GET", "/api/v1/share"),
         ("DELETE", "/api/v1/status"),
         ("OPTIONS", "/api/v1/share"),
+        ("HEAD", "/api/v1/status"),
         ("POST", "/api/v2/secret/conceal"),
         ("POST", "/nothing/here"),
     ] {
