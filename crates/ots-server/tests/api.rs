@@ -293,11 +293,14 @@ async fn unknown_routes_are_otto_404s() {
             .unwrap();
         let res = send(&app, req).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{m} {path}");
-        assert_eq!(
-            res.json(),
-            serde_json::json!({"error": "Not Found"}),
-            "{m} {path}"
-        );
+        // A HEAD answer has no body.
+        if m != "HEAD" {
+            assert_eq!(
+                res.json(),
+                serde_json::json!({"error": "Not Found"}),
+                "{m} {path}"
+            );
+        }
         assert!(res.header("access-control-allow-origin").is_none());
     }
 }
