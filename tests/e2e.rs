@@ -96,11 +96,8 @@ async fn encrypted_share_never_shows_the_server_the_plaintext_or_key() {
     let secret = "correct horse battery staple 8c1f";
     let (link, receipt_link) = create(&creator, &relay.url, secret, "", true).await;
     let fragment_key = link
-        .split('/')
-        .nth(5)
-        .unwrap_or_default()
-        .split('?')
-        .next()
+        .split_once("#/s/")
+        .and_then(|(_, rest)| rest.split(['/', '?']).nth(1))
         .unwrap_or_default()
         .to_owned();
     assert_eq!(fragment_key.len(), 43, "the key is in the fragment: {link}");
