@@ -15,9 +15,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn fake_fetch(body: &str) {
     let f = js_sys::Function::new_with_args(
         "impl",
-        "window.__calls = []; window.fetch = (url, init) => { \
-           const u = typeof url === 'string' ? url : url.url; \
-           window.__calls.push({url: u, body: init && init.body ? String(init.body) : ''}); \
+        "window.__calls = []; window.fetch = async (req, init) => { \
+           const u = typeof req === 'string' ? req : req.url; \
+           const body = typeof req === 'string' ? String((init && init.body) || '') \
+             : await req.clone().text(); \
+           window.__calls.push({url: u, body}); \
            return impl(u, init); };",
     );
     let implementation = js_sys::Function::new_with_args("url, init", body);
@@ -75,11 +77,24 @@ fn type_secret(value: &str) {
         .expect("dispatch");
 }
 
-/// Mounts a fresh app in a fresh element.
+/// Mounts a fresh app in a fresh element (the test runner's own output stays in `<body>`).
 async fn mount() {
-    let body = leptos::prelude::document().body().expect("body");
-    body.set_inner_html("");
-    leptos::mount::mount_to_body(|| leptos::view! { <ots_web::app::App /> });
+    let document = leptos::prelude::document();
+    if let Some(old) = document.get_element_by_id("app-under-test") {
+        old.remove();
+    }
+    let host: HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .dyn_into()
+        .expect("an HTML element");
+    host.set_id("app-under-test");
+    document
+        .body()
+        .expect("body")
+        .append_child(&host)
+        .expect("append");
+    leptos::mount::mount_to(host, || leptos::view! { <ots_web::app::App /> }).forget();
     sleep(50).await;
 }
 
