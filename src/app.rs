@@ -6,7 +6,7 @@ use ots_core::link::{LinkError, Route, Server};
 
 use crate::api::{self, Api, Credentials};
 use crate::config::{ConfigProblem, Settings, Value};
-use crate::i18n::{self, I18n, Key, Table};
+use crate::i18n::{self, I18n, Key, Table, tr};
 use crate::pages::{Create, Receipt, Recent, Reveal};
 use crate::storage;
 
@@ -178,9 +178,9 @@ pub fn App(
         Ok(Route::History) | Err(LinkError::UnknownRoute) => view! { <Create /> }.into_any(),
         Err(_) => view! {
             <section class="card" aria-labelledby="damaged-title">
-                <h1 id="damaged-title">{move || i18n.t(Key::DamagedLinkTitle)}</h1>
-                <p role="alert" data-testid="damaged-link">{move || i18n.t(Key::DamagedLink)}</p>
-                <a href="#/">{move || i18n.t(Key::CreateAnother)}</a>
+                <h1 id="damaged-title">{tr(Key::DamagedLinkTitle)}</h1>
+                <p role="alert" data-testid="damaged-link">{tr(Key::DamagedLink)}</p>
+                <a href="#/">{tr(Key::CreateAnother)}</a>
             </section>
         }
         .into_any(),
@@ -192,7 +192,7 @@ pub fn App(
             <ConfigProblems />
             <main id="main">{screen}</main>
             <footer class="footer">
-                <p>{move || i18n.t(Key::FooterPrivacy)}</p>
+                <p>{tr(Key::FooterPrivacy)}</p>
             </footer>
         </div>
     }
@@ -216,12 +216,12 @@ fn Header() -> impl IntoView {
                 {move || logo().map(|src| view! { <img class="logo" src=src alt="" /> })}
                 <span>{title}</span>
             </a>
-            <nav class="nav" aria-label=move || i18n.t(Key::NavLabel)>
+            <nav class="nav" aria-label=tr(Key::NavLabel)>
                 <Show when=move || state.account.with(|a| a.is_some())>
-                    <a href="#/recent" data-testid="nav-recent">{move || i18n.t(Key::RecentTitle)}</a>
+                    <a href="#/recent" data-testid="nav-recent">{tr(Key::RecentTitle)}</a>
                 </Show>
                 <label class="language">
-                    <span class="sr-only">{move || i18n.t(Key::Language)}</span>
+                    <span class="sr-only">{tr(Key::Language)}</span>
                     <select data-testid="language" on:change:target=move |ev| {
                         let code = ev.target().value();
                         if let Some((code, _)) = i18n::LOCALES.iter().find(|(c, _)| *c == code) {
@@ -241,14 +241,13 @@ fn Header() -> impl IntoView {
 /// Names each ignored setting, so an operator sees what to fix.
 #[component]
 fn ConfigProblems() -> impl IntoView {
-    let i18n = i18n::use_i18n();
     let state = use_app();
     move || {
         let problems = state.problems.get();
         (!problems.is_empty()).then(|| {
             view! {
                 <div class="notice warning" role="status" data-testid="config-problems">
-                    <p>{move || i18n.t(Key::ConfigProblems)}</p>
+                    <p>{tr(Key::ConfigProblems)}</p>
                     <ul>
                         {problems.into_iter().map(|p| view! { <li><code>{p.key.clone()}</code>": "{p.expected}</li> }).collect_view()}
                     </ul>

@@ -104,6 +104,13 @@ impl Default for I18n {
     }
 }
 
+/// The text for `key` as a signal that follows the language. Every text in the views goes
+/// through this one concrete type, so the view code is generated once, not per string.
+pub fn tr(key: Key) -> Signal<String> {
+    let i18n = use_i18n();
+    Signal::derive(move || i18n.t(key))
+}
+
 /// The app's `I18n` from context.
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::api::{ApiError, Credentials};
 use crate::app::{page_url, use_app};
 use crate::config::{Encryption, Settings};
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{Key, tr, use_i18n};
 use crate::pages::Created;
 use crate::{api, crypto, fmt, messages, storage};
 
@@ -416,31 +416,31 @@ pub fn Create() -> impl IntoView {
     let form = move || {
         view! {
             <form class="card create" on:submit=submit novalidate aria-labelledby="create-title">
-                <h1 id="create-title">{move || i18n.t(Key::CreateTitle)}</h1>
+                <h1 id="create-title">{tr(Key::CreateTitle)}</h1>
                 <ServerStatus />
                 <Show when=move || settings.with(|s| s.features.generate)>
-                    <div class="tabs" role="radiogroup" aria-label=move || i18n.t(Key::ModeLabel)>
+                    <div class="tabs" role="radiogroup" aria-label=tr(Key::ModeLabel)>
                         <label class="tab">
                             <input type="radio" name="mode" data-testid="mode-share"
                                 prop:checked=move || mode.get() == Mode::Share
                                 on:change=move |_| mode.set(Mode::Share) />
-                            {move || i18n.t(Key::ModeShare)}
+                            {tr(Key::ModeShare)}
                         </label>
                         <label class="tab">
                             <input type="radio" name="mode" data-testid="mode-generate"
                                 prop:checked=move || mode.get() == Mode::Generate
                                 on:change=move |_| mode.set(Mode::Generate) />
-                            {move || i18n.t(Key::ModeGenerate)}
+                            {tr(Key::ModeGenerate)}
                         </label>
                     </div>
                 </Show>
                 <Show when=move || mode.get() == Mode::Share>
                     <div class="field">
-                        <label for="secret">{move || i18n.t(Key::SecretLabel)}</label>
+                        <label for="secret">{tr(Key::SecretLabel)}</label>
                         <textarea id="secret" data-testid="secret" rows="7" autocomplete="off"
                             spellcheck="false" aria-describedby="byte-count"
                             aria-invalid=move || over().to_string()
-                            placeholder=move || i18n.t(Key::SecretPlaceholder)
+                            placeholder=tr(Key::SecretPlaceholder)
                             prop:value=move || secret.get()
                             on:input:target=move |ev| secret.set(ev.target().value())></textarea>
                         <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
@@ -448,8 +448,8 @@ pub fn Create() -> impl IntoView {
                 </Show>
                 <Show when=move || mode.get() == Mode::Generate>
                     <fieldset class="field generate">
-                        <legend>{move || i18n.t(Key::GenerateOptions)}</legend>
-                        <label>{move || i18n.t(Key::GenerateLength)}
+                        <legend>{tr(Key::GenerateOptions)}</legend>
+                        <label>{tr(Key::GenerateLength)}
                             <input type="number" min="4" max="128" data-testid="length"
                                 prop:value=move || length.get().to_string()
                                 on:input:target=move |ev| if let Ok(n) = ev.target().value().parse() { length.set(n) } />
@@ -482,7 +482,7 @@ pub fn Create() -> impl IntoView {
                     </fieldset>
                 </Show>
                 <div class="field">
-                    <label for="passphrase">{move || i18n.t(Key::PassphraseLabel)}</label>
+                    <label for="passphrase">{tr(Key::PassphraseLabel)}</label>
                     <div class="with-button">
                         <input id="passphrase" data-testid="passphrase" autocomplete="new-password"
                             type=move || if show_passphrase.get() { "text" } else { "password" }
@@ -499,17 +499,17 @@ pub fn Create() -> impl IntoView {
                     <p id="passphrase-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::PassphraseHintEncrypted } else { Key::PassphraseHint })}</p>
                 </div>
                 <div class="field">
-                    <label for="ttl">{move || i18n.t(Key::TtlLabel)}</label>
+                    <label for="ttl">{tr(Key::TtlLabel)}</label>
                     <select id="ttl" data-testid="ttl" on:change:target=move |ev| ttl_choice.set(ev.target().value())>
                         {move || ttl_options().into_iter().map(|t| {
                             let value = t.to_string();
                             let selected = ttl_choice.get() == value;
                             view! { <option value=value selected=selected>{fmt::duration(i18n.locale.get(), t)}</option> }
                         }).collect_view()}
-                        <option value="custom" selected=move || ttl_choice.get() == "custom">{move || i18n.t(Key::TtlCustom)}</option>
+                        <option value="custom" selected=move || ttl_choice.get() == "custom">{tr(Key::TtlCustom)}</option>
                     </select>
                     <Show when=move || ttl_choice.get() == "custom">
-                        <input data-testid="ttl-custom" aria-label=move || i18n.t(Key::TtlCustom)
+                        <input data-testid="ttl-custom" aria-label=tr(Key::TtlCustom)
                             aria-describedby="ttl-hint" placeholder="90m, 2d"
                             prop:value=move || ttl_custom.get()
                             on:input:target=move |ev| ttl_custom.set(ev.target().value()) />
@@ -523,23 +523,23 @@ pub fn Create() -> impl IntoView {
                                 disabled=move || encryption_setting() == Encryption::Required
                                 prop:checked=move || encrypt.get()
                                 on:change:target=move |ev| encrypt.set(ev.target().checked()) />
-                            {move || i18n.t(Key::EncryptLabel)}
+                            {tr(Key::EncryptLabel)}
                         </label>
                         <p id="encrypt-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::EncryptHintOn } else { Key::EncryptHintOff })}</p>
                     </div>
                 </Show>
                 <Show when=move || signed_in() && settings.with(|s| s.features.recipient)>
                     <div class="field">
-                        <label for="recipient">{move || i18n.t(Key::RecipientLabel)}</label>
+                        <label for="recipient">{tr(Key::RecipientLabel)}</label>
                         <input id="recipient" type="email" data-testid="recipient" autocomplete="email"
                             prop:value=move || recipient.get()
                             on:input:target=move |ev| recipient.set(ev.target().value()) />
                     </div>
                 </Show>
                 <details class="advanced">
-                    <summary data-testid="advanced">{move || i18n.t(Key::Advanced)}</summary>
+                    <summary data-testid="advanced">{tr(Key::Advanced)}</summary>
                     <div class="field">
-                        <label for="share-domain">{move || i18n.t(Key::ShareDomainLabel)}</label>
+                        <label for="share-domain">{tr(Key::ShareDomainLabel)}</label>
                         <input id="share-domain" data-testid="share-domain" placeholder="secrets.example.com"
                             prop:value=move || share_domain.get()
                             on:input:target=move |ev| share_domain.set(ev.target().value()) />
@@ -582,13 +582,13 @@ fn ServerStatus() -> impl IntoView {
     });
     move || {
         status.get().map(|result| match result {
-            Ok(_) => view! { <p class="status ok" data-testid="server-status" data-state="ok" role="status">{move || i18n.t(Key::ServerOk)}</p> }.into_any(),
+            Ok(_) => view! { <p class="status ok" data-testid="server-status" data-state="ok" role="status">{tr(Key::ServerOk)}</p> }.into_any(),
             Err(error) => {
                 let key = messages::api_error(&error);
                 let origin = match &error { ApiError::Cors { origin } => origin.clone(), _ => String::new() };
                 view! {
                     <p class="status bad" data-testid="server-status" data-state="error" role="alert">
-                        {move || i18n.t(Key::ServerDown)}" "{move || i18n.tf(key, &[("origin", &origin)])}
+                        {tr(Key::ServerDown)}" "{move || i18n.tf(key, &[("origin", &origin)])}
                     </p>
                 }.into_any()
             }
@@ -626,20 +626,20 @@ fn ServerPicker(
     };
     view! {
         <div class="field">
-            <label for="server">{move || i18n.t(Key::ServerLabel)}</label>
+            <label for="server">{tr(Key::ServerLabel)}</label>
             <select id="server" data-testid="server" on:change:target=move |ev| on_change(ev.target().value())>
-                <option value="origin" selected=move || choice() == "origin">{move || i18n.t(Key::ServerOrigin)}</option>
+                <option value="origin" selected=move || choice() == "origin">{tr(Key::ServerOrigin)}</option>
                 {move || state.settings.with(|s| s.regions.clone()).into_iter().map(|r| {
                     let name = r.as_str();
                     view! { <option value=name selected=move || choice() == name>{move || i18n.tf(Key::ServerRegion, &[("region", &name.to_uppercase())])}</option> }
                 }).collect_view()}
                 <Show when=move || state.settings.with(|s| s.custom_server)>
-                    <option value="custom" selected=move || choice() == "custom">{move || i18n.t(Key::ServerCustom)}</option>
+                    <option value="custom" selected=move || choice() == "custom">{tr(Key::ServerCustom)}</option>
                 </Show>
             </select>
             <Show when=move || choice() == "custom">
                 <input data-testid="server-custom" type="url" placeholder="https://ots.example.com"
-                    aria-label=move || i18n.t(Key::ServerCustom)
+                    aria-label=tr(Key::ServerCustom)
                     prop:value=move || custom.get()
                     on:change:target=move |ev| {
                         custom.set(ev.target().value());
@@ -682,22 +682,22 @@ fn AccountPanel() -> impl IntoView {
     };
     view! {
         <fieldset class="field account" data-testid="account">
-            <legend>{move || i18n.t(Key::AccountTitle)}</legend>
+            <legend>{tr(Key::AccountTitle)}</legend>
             {move || match state.account.get() {
                 Some(account) => view! {
                     <p data-testid="signed-in">{i18n.tf(Key::SignedInAs, &[("user", &account.username)])}</p>
                     <button type="button" data-testid="forget-account" on:click=move |_| {
                         storage::forget_account();
                         state.account.set(None);
-                    }>{move || i18n.t(Key::Forget)}</button>
+                    }>{tr(Key::Forget)}</button>
                 }.into_any(),
                 None => view! {
-                    <label>{move || i18n.t(Key::Username)}
+                    <label>{tr(Key::Username)}
                         <input data-testid="username" autocomplete="username"
                             prop:value=move || username.get()
                             on:input:target=move |ev| username.set(ev.target().value()) />
                     </label>
-                    <label>{move || i18n.t(Key::ApiToken)}
+                    <label>{tr(Key::ApiToken)}
                         <input data-testid="token" type="password" autocomplete="current-password"
                             prop:value=move || token.get()
                             on:input:target=move |ev| token.set(ev.target().value()) />
@@ -706,7 +706,7 @@ fn AccountPanel() -> impl IntoView {
                         <input type="checkbox" data-testid="remember"
                             prop:checked=move || remember.get()
                             on:change:target=move |ev| remember.set(ev.target().checked()) />
-                        {move || i18n.t(Key::RememberDevice)}
+                        {tr(Key::RememberDevice)}
                     </label>
                     <button type="button" data-testid="sign-in"
                         aria-busy=move || check.pending().get().to_string()

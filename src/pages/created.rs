@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::app::use_app;
 use crate::components::{CopyButton, QrCode};
 use crate::fmt;
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{Key, tr, use_i18n};
 use crate::pages::create::Outcome;
 
 /// Shows the recipient link (copy, QR), the private receipt link and the details.
@@ -45,21 +45,21 @@ pub fn Created(
     });
     view! {
         <section class="card result" data-testid="result" aria-labelledby="result-title">
-            <h1 id="result-title" tabindex="-1" node_ref=heading>{move || i18n.t(Key::ResultTitle)}</h1>
+            <h1 id="result-title" tabindex="-1" node_ref=heading>{tr(Key::ResultTitle)}</h1>
             <p class="notice" role="status">{move || i18n.t(if encrypted { Key::ResultEncrypted } else { Key::ResultPlain })}</p>
             {generated.map(|value| {
                 let shown = value.clone();
                 view! {
                     <div class="field">
-                        <h2>{move || i18n.t(Key::GeneratedTitle)}</h2>
-                        <p class="hint">{move || i18n.t(Key::GeneratedOnce)}</p>
+                        <h2>{tr(Key::GeneratedTitle)}</h2>
+                        <p class="hint">{tr(Key::GeneratedOnce)}</p>
                         <code class="secret-value" data-testid="generated-value">{shown}</code>
                         <CopyButton text=Signal::derive(move || value.clone()) label=Key::CopyPassword testid="copy-generated" clear_after=clear_after />
                     </div>
                 }
             })}
             <div class="field">
-                <h2>{move || i18n.t(Key::RecipientLinkTitle)}</h2>
+                <h2>{tr(Key::RecipientLinkTitle)}</h2>
                 <a class="link" data-testid="recipient-link" href=link.clone()>{link.clone()}</a>
                 <div class="actions">
                     <CopyButton text=link_signal label=Key::CopyLink testid="copy-link" />
@@ -73,26 +73,26 @@ pub fn Created(
                 <QrCode text=link_signal label=Signal::derive(move || i18n.t(Key::QrLabel)) />
             </div>
             <div class="field private">
-                <h2>{move || i18n.t(Key::ReceiptLinkTitle)}</h2>
-                <p class="hint">{move || i18n.t(Key::ReceiptLinkPrivate)}</p>
+                <h2>{tr(Key::ReceiptLinkTitle)}</h2>
+                <p class="hint">{tr(Key::ReceiptLinkPrivate)}</p>
                 <a class="link" data-testid="receipt-link" href=receipt_link.clone()>{receipt_link.clone()}</a>
                 <CopyButton text=Signal::derive(move || receipt_link.clone()) label=Key::CopyReceiptLink testid="copy-receipt-link" />
             </div>
             <dl class="details" data-testid="details">
-                <dt>{move || i18n.t(Key::Expires)}</dt>
+                <dt>{tr(Key::Expires)}</dt>
                 <dd data-testid="expires">{move || {
                     let locale = i18n.locale.get();
                     format!("{} ({})", fmt::datetime(locale, expires), fmt::time_left(locale, ttl))
                 }}</dd>
-                <dt>{move || i18n.t(Key::PassphraseRequired)}</dt>
+                <dt>{tr(Key::PassphraseRequired)}</dt>
                 <dd data-testid="passphrase-required">{move || i18n.t(if passphrase { Key::Yes } else { Key::No })}</dd>
                 {(!recipients.is_empty()).then(|| view! {
-                    <dt>{move || i18n.t(Key::RecipientLabel)}</dt>
+                    <dt>{tr(Key::RecipientLabel)}</dt>
                     <dd data-testid="recipient-obscured">{recipients.clone()}</dd>
                 })}
             </dl>
             <button type="button" class="primary" data-testid="create-another" on:click=move |_| on_another.run(())>
-                {move || i18n.t(Key::CreateAnother)}
+                {tr(Key::CreateAnother)}
             </button>
         </section>
     }

@@ -6,7 +6,7 @@ use ots_core::wire::{Receipt as Wire, ReceiptState};
 
 use crate::app::use_app;
 use crate::fmt;
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{Key, tr, use_i18n};
 use crate::messages;
 
 /// The locale key naming a receipt state.
@@ -36,20 +36,20 @@ pub fn ReceiptDetails(
     let state_name = state.as_str().to_owned();
     view! {
         <dl class="details" data-testid="receipt-details">
-            <dt>{move || i18n.t(Key::State)}</dt>
+            <dt>{tr(Key::State)}</dt>
             <dd data-testid="receipt-state" data-state=state_name>{move || i18n.t(state_key(&state))}</dd>
-            <dt>{move || i18n.t(Key::Created)}</dt>
+            <dt>{tr(Key::Created)}</dt>
             <dd>{move || fmt::datetime(i18n.locale.get(), created)}</dd>
-            <dt>{move || i18n.t(Key::Expires)}</dt>
+            <dt>{tr(Key::Expires)}</dt>
             <dd>{move || fmt::datetime(i18n.locale.get(), expires)}</dd>
             {received.map(|at| view! {
-                <dt>{move || i18n.t(Key::Received)}</dt>
+                <dt>{tr(Key::Received)}</dt>
                 <dd data-testid="received-at">{move || fmt::datetime(i18n.locale.get(), at)}</dd>
             })}
-            <dt>{move || i18n.t(Key::PassphraseRequired)}</dt>
+            <dt>{tr(Key::PassphraseRequired)}</dt>
             <dd>{move || i18n.t(if passphrase { Key::Yes } else { Key::No })}</dd>
             {(!recipients.is_empty()).then(|| view! {
-                <dt>{move || i18n.t(Key::RecipientLabel)}</dt>
+                <dt>{tr(Key::RecipientLabel)}</dt>
                 <dd>{recipients.clone()}</dd>
             })}
         </dl>
@@ -102,13 +102,13 @@ pub fn Receipt(
     let body = move || {
         if let Some(receipt) = burned.get() {
             return view! {
-                <p class="notice" role="status" data-testid="burned-note">{move || i18n.t(Key::BurnedNote)}</p>
+                <p class="notice" role="status" data-testid="burned-note">{tr(Key::BurnedNote)}</p>
                 <ReceiptDetails receipt=receipt />
             }
             .into_any();
         }
         match receipt.get() {
-            None => view! { <p role="status" aria-busy="true">{move || i18n.t(Key::Loading)}</p> }.into_any(),
+            None => view! { <p role="status" aria-busy="true">{tr(Key::Loading)}</p> }.into_any(),
             Some(Err(e)) => view! {
                 <p class="error" role="alert" data-testid="receipt-error">{move || i18n.t(messages::api_error(&e))}</p>
             }.into_any(),
@@ -120,7 +120,7 @@ pub fn Receipt(
                     <Show when=move || can_burn>
                         <Show when=move || confirming.get() fallback=move || view! {
                             <button type="button" class="danger" data-testid="burn" on:click=move |_| confirming.set(true)>
-                                {move || i18n.t(Key::BurnButton)}
+                                {tr(Key::BurnButton)}
                             </button>
                         }>
                             <form class="confirm" on:submit=move |ev| {
@@ -129,9 +129,9 @@ pub fn Receipt(
                                     burn.dispatch(passphrase.get_untracked());
                                 }
                             }>
-                                <p role="alert">{move || i18n.t(Key::BurnConfirm)}</p>
+                                <p role="alert">{tr(Key::BurnConfirm)}</p>
                                 <Show when=move || needs_passphrase>
-                                    <label>{move || i18n.t(Key::PassphraseLabel)}
+                                    <label>{tr(Key::PassphraseLabel)}
                                         <input type="password" data-testid="burn-passphrase" autocomplete="off"
                                             prop:value=move || passphrase.get()
                                             on:input:target=move |ev| passphrase.set(ev.target().value()) />
@@ -139,10 +139,10 @@ pub fn Receipt(
                                 </Show>
                                 <button type="submit" class="danger" data-testid="burn-confirm"
                                     aria-busy=move || burn.pending().get().to_string()>
-                                    {move || i18n.t(Key::BurnConfirmButton)}
+                                    {tr(Key::BurnConfirmButton)}
                                 </button>
                                 <button type="button" data-testid="burn-cancel" on:click=move |_| confirming.set(false)>
-                                    {move || i18n.t(Key::Cancel)}
+                                    {tr(Key::Cancel)}
                                 </button>
                                 {burn_error}
                             </form>
@@ -155,15 +155,15 @@ pub fn Receipt(
 
     view! {
         <section class="card receipt" aria-labelledby="receipt-title">
-            <h1 id="receipt-title">{move || i18n.t(Key::ReceiptTitle)}</h1>
-            <p class="hint">{move || i18n.t(Key::ReceiptLinkPrivate)}</p>
+            <h1 id="receipt-title">{tr(Key::ReceiptTitle)}</h1>
+            <p class="hint">{tr(Key::ReceiptLinkPrivate)}</p>
             {body}
             <div class="actions">
                 <button type="button" data-testid="refresh" on:click=move |_| {
                     burned.set(None);
                     refresh.update(|n| *n += 1);
-                }>{move || i18n.t(Key::Refresh)}</button>
-                <a href="#/" data-testid="back-home">{move || i18n.t(Key::CreateAnother)}</a>
+                }>{tr(Key::Refresh)}</button>
+                <a href="#/" data-testid="back-home">{tr(Key::CreateAnother)}</a>
             </div>
         </section>
     }

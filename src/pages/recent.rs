@@ -5,7 +5,7 @@ use ots_core::link::{ReceiptLink, Route};
 
 use crate::app::{page_url, use_app};
 use crate::fmt;
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{Key, tr, use_i18n};
 use crate::messages;
 use crate::pages::receipt::state_key;
 
@@ -27,10 +27,10 @@ pub fn Recent() -> impl IntoView {
     });
     let list = move || {
         match recent.get() {
-        None => view! { <p role="status" aria-busy="true">{move || i18n.t(Key::Loading)}</p> }.into_any(),
-        Some(None) => view! { <p data-testid="recent-signed-out">{move || i18n.t(Key::RecentNeedsAccount)}</p> }.into_any(),
+        None => view! { <p role="status" aria-busy="true">{tr(Key::Loading)}</p> }.into_any(),
+        Some(None) => view! { <p data-testid="recent-signed-out">{tr(Key::RecentNeedsAccount)}</p> }.into_any(),
         Some(Some(Err(e))) => view! { <p class="error" role="alert">{move || i18n.t(messages::api_error(&e))}</p> }.into_any(),
-        Some(Some(Ok(items))) if items.is_empty() => view! { <p data-testid="recent-empty">{move || i18n.t(Key::RecentEmpty)}</p> }.into_any(),
+        Some(Some(Ok(items))) if items.is_empty() => view! { <p data-testid="recent-empty">{tr(Key::RecentEmpty)}</p> }.into_any(),
         Some(Some(Ok(items))) => view! {
             <ul class="recent" data-testid="recent-list">
                 {items.into_iter().map(|r| {
@@ -52,7 +52,7 @@ pub fn Recent() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="recent-title">
-            <h1 id="recent-title">{move || i18n.t(Key::RecentTitle)}</h1>
+            <h1 id="recent-title">{tr(Key::RecentTitle)}</h1>
             {list}
         </section>
     }

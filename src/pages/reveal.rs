@@ -9,7 +9,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::api::ApiError;
 use crate::app::{AppState, use_app};
 use crate::components::CopyButton;
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{Key, tr, use_i18n};
 use crate::{crypto, messages};
 
 /// Why a reveal failed.
@@ -157,7 +157,7 @@ pub fn Reveal(
             view! {
                 <div class="error" role="alert" data-testid="reveal-error">
                     <p>{move || i18n.t(e.message())}</p>
-                    {counted.then(|| view! { <p data-testid="may-have-counted">{move || i18n.t(Key::RevealMayHaveCounted)}</p> })}
+                    {counted.then(|| view! { <p data-testid="may-have-counted">{tr(Key::RevealMayHaveCounted)}</p> })}
                 </div>
             }
         })
@@ -168,14 +168,14 @@ pub fn Reveal(
 
     view! {
         <section class="card reveal" aria-labelledby="reveal-title">
-            <h1 id="reveal-title">{move || i18n.t(Key::RevealTitle)}</h1>
+            <h1 id="reveal-title">{tr(Key::RevealTitle)}</h1>
             {move || match revealed.with(|v| v.is_some()) {
                 false => view! {
                     <form on:submit=on_reveal novalidate>
-                        <p class="notice" data-testid="reveal-note">{move || i18n.t(Key::RevealNothingConsumed)}</p>
+                        <p class="notice" data-testid="reveal-note">{tr(Key::RevealNothingConsumed)}</p>
                         <Show when=move || show_passphrase.get()>
                             <div class="field">
-                                <label for="reveal-passphrase">{move || i18n.t(Key::PassphraseLabel)}</label>
+                                <label for="reveal-passphrase">{tr(Key::PassphraseLabel)}</label>
                                 <input id="reveal-passphrase" data-testid="reveal-passphrase" type="password"
                                     autocomplete="off"
                                     prop:value=move || passphrase.get()
@@ -191,15 +191,15 @@ pub fn Reveal(
                 }.into_any(),
                 true => view! {
                     <div class="field">
-                        <h2 tabindex="-1" node_ref=value_heading>{move || i18n.t(Key::RevealedTitle)}</h2>
+                        <h2 tabindex="-1" node_ref=value_heading>{tr(Key::RevealedTitle)}</h2>
                         <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
-                        <p class="notice" role="status" data-testid="deleted-note">{move || i18n.t(Key::RevealedDeleted)}</p>
+                        <p class="notice" role="status" data-testid="deleted-note">{tr(Key::RevealedDeleted)}</p>
                         <div class="actions">
                             <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />
                             <button type="button" data-testid="close-secret" on:click=move |_| {
                                 forget();
                                 let _ = window().location().set_hash("#/");
-                            }>{move || i18n.t(Key::CloseSecret)}</button>
+                            }>{tr(Key::CloseSecret)}</button>
                         </div>
                     </div>
                 }.into_any(),
