@@ -302,3 +302,201 @@ async fn a_failed_request_keeps_the_form_filled_in() {
     assert_eq!(browser.value("passphrase").await, "still here");
     browser.close().await;
 }
+
+/// Counts Content-Security-Policy violations from now on.
+const WATCH_CSP: &str = "window.__violations = []; \
+    document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI)); \
+    return true;";
+
+/// Every host any request of this document went to.
+const REQUEST_HOSTS: &str = "return performance.getEntriesByType('resource').map(r => new URL(r.name).host)\
+    .concat([location.host]);";
+
+#[tokio::test]
+async fn every_screen_runs_without_a_csp_violation_or_a_foreign_request() {
+    let server = Server::start(&[]);
+    let host = format!("127.0.0.1:{}", server.port);
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url).await.expect("open");
+    browser.find("secret").await;
+    browser.eval(WATCH_CSP).await;
+    browser.fill("secret", "csp check").await;
+    browser.type_into("passphrase", "csp pass").await;
+    browser.click("create").await;
+    let link = browser.attr("recipient-link", "href").await.expect("href");
+    let receipt = browser.attr("receipt-link", "href").await.expect("href");
+    browser.find("qr").await;
+    for screen in [receipt.as_str(), "#/recent", link.as_str()] {
+        let fragment = screen.split_once('#').map_or(screen, |(_, f)| f);
+        browser
+            .client
+            .execute(
+                "location.hash = arguments[0]; return true;",
+                vec![fragment.into()],
+            )
+            .await
+            .expect("navigate");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    browser.type_into("reveal-passphrase", "csp pass").await;
+    browser.click("reveal").await;
+    assert_eq!(browser.text("revealed-value").await, "csp check");
+    let violations = browser.eval("return window.__violations;").await;
+    assert_eq!(violations, serde_json::json!([]), "CSP violations");
+    let hosts = browser.eval(REQUEST_HOSTS).await;
+    for h in hosts.as_array().expect("a list") {
+        assert_eq!(
+            h.as_str(),
+            Some(host.as_str()),
+            "a request left for another host"
+        );
+    }
+    // Neither the secret nor its key is kept in web storage.
+    let stored = browser
+        .eval("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]);")
+        .await;
+    let stored = stored.as_str().unwrap_or_default();
+    let key = link
+        .split_once("#/s/")
+        .and_then(|(_, r)| r.split(['/', '?']).nth(1))
+        .unwrap_or("?");
+    assert!(
+        !stored.contains("csp check") && !stored.contains(key),
+        "{stored}"
+    );
+    browser.close().await;
+}
+
+#[test]
+fn the_server_sends_a_strict_policy_and_no_referrer() {
+    let server = Server::start(&[]);
+    let page = http(server.port, "GET", "/", "");
+    let csp = page
+        .header("content-security-policy")
+        .expect("a CSP header");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self' 'wasm-unsafe-eval' 'sha256-",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert!(
+        !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+        "{csp}"
+    );
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(
+        page.header("cross-origin-opener-policy"),
+        Some("same-origin")
+    );
+    assert_eq!(
+        page.header("cross-origin-embedder-policy"),
+        Some("require-corp")
+    );
+    assert_eq!(
+        page.header("cross-origin-resource-policy"),
+        Some("same-origin")
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert!(page.header("permissions-policy").is_some());
+    assert!(
+        page.header("cache-control")
+            .is_some_and(|c| c.contains("no-store"))
+    );
+    // The static build carries the same policy for hosts that send no headers.
+    assert!(page.body.contains("http-equiv=\"Content-Security-Policy\""));
+    assert!(
+        page.body
+            .contains("<meta name=\"referrer\" content=\"no-referrer\"")
+    );
+}
+
+#[tokio::test]
+async fn the_static_build_works_from_a_subfolder_of_a_plain_static_server() {
+    let site = tempfile_dir();
+    let folder = site.join("tools/ots");
+    copy_tree(&Server::dist(), &folder);
+    let static_port = ots_testkit::free_port();
+    let static_origin = format!("http://127.0.0.1:{static_port}");
+    let server = Server::start(&["--cors-origin", &static_origin]);
+    std::fs::write(
+        folder.join("config.json"),
+        format!(r#"{{"api": "http://127.0.0.1:{}"}}"#, server.port),
+    )
+    .expect("config.json");
+    let rewrote = std::process::Command::new("python3")
+        .arg(ots_testkit::root().join("scripts/csp-meta.py"))
+        .arg(&folder)
+        .status()
+        .expect("csp-meta.py");
+    assert!(rewrote.success());
+    let _static = ots_testkit::Static::start(&site, static_port);
+
+    let creator = Browser::start().await;
+    let app = format!("{static_origin}/tools/ots/");
+    let (link, _) = create(&creator, &app, "from a subfolder", "", true).await;
+    assert!(link.starts_with(&format!("{app}#/s/")), "{link}");
+    creator.close().await;
+    let recipient = Browser::start().await;
+    reveal(&recipient, &link, "").await;
+    assert_eq!(recipient.text("revealed-value").await, "from a subfolder");
+    recipient.close().await;
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ots-static-{}", ots_testkit::free_port()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[tokio::test]
+async fn recent_lists_what_the_account_created() {
+    let token = "e2e-token-0123456789abcdef";
+    let hashed = std::process::Command::new(Server::binary())
+        .args(["hash-token", token])
+        .output()
+        .expect("hash-token");
+    let digest = String::from_utf8_lossy(&hashed.stdout).trim().to_owned();
+    let accounts = std::env::temp_dir().join(format!("accounts-{}.toml", ots_testkit::free_port()));
+    std::fs::write(
+        &accounts,
+        format!("[[account]]\ncustid = \"alice@example.com\"\ntoken_sha256 = \"{digest}\"\n"),
+    )
+    .expect("accounts file");
+    let server = Server::start(&["--accounts", accounts.to_str().expect("utf-8 path")]);
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url).await.expect("open");
+    browser.click("advanced").await;
+    browser.type_into("username", "alice@example.com").await;
+    browser.type_into("token", token).await;
+    browser.click("sign-in").await;
+    browser.find("signed-in").await;
+    browser.fill("secret", "for the record").await;
+    browser.click("create").await;
+    let receipt = browser.attr("receipt-link", "href").await.expect("href");
+    browser.click("nav-recent").await;
+    browser.find("recent-item").await;
+    let listed = browser
+        .find("recent-list")
+        .await
+        .html(false)
+        .await
+        .expect("html");
+    assert!(listed.contains(&metadata_key_of(&receipt)), "{listed}");
+    browser.close().await;
+}

@@ -501,3 +501,36 @@ impl Drop for Redis {
         kill_group(&mut self.child);
     }
 }
+
+/// `python3 -m http.server` over a folder: a plain static host with no special headers.
+pub struct Static {
+    child: Child,
+}
+
+impl Static {
+    /// Serves `dir` on `127.0.0.1:<port>`.
+    pub fn start(dir: &std::path::Path, port: u16) -> Static {
+        let child = spawn_in_group(
+            Command::new("python3")
+                .args([
+                    "-m",
+                    "http.server",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                ])
+                .arg("--directory")
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        wait_for_port(port, "python3 -m http.server");
+        Static { child }
+    }
+}
+
+impl Drop for Static {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
+    }
+}
