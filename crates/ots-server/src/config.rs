@@ -67,6 +67,16 @@ pub struct ServeArgs {
     #[arg(long, env = "OTS_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// When the embedded store fsyncs its log: `interval` (default; answers wait for the
+    /// write(2), which survives a crash of the process, and an fdatasync follows within
+    /// --fsync-interval-ms) or `always` (answers wait for the fdatasync; group commit).
+    #[arg(long, env = "OTS_FSYNC")]
+    pub fsync: Option<String>,
+
+    /// Most milliseconds between a write and its fdatasync with `--fsync interval` [default: 100].
+    #[arg(long, env = "OTS_FSYNC_INTERVAL_MS")]
+    pub fsync_interval_ms: Option<u64>,
+
     /// Use Redis instead of the embedded store, e.g. redis://127.0.0.1:6379/0.
     #[arg(long, env = "OTS_REDIS")]
     pub redis: Option<String>,
@@ -208,6 +218,8 @@ pub struct Config {
     pub dist: PathBuf,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// fsync policy of the embedded store.
+    pub fsync: crate::store::embedded::Fsync,
     /// Redis URL, when Redis is the store.
     pub redis: Option<String>,
     /// Redis key prefix.
@@ -294,6 +306,8 @@ impl ServeArgs {
             base_url,
             dist,
             data_dir,
+            fsync,
+            fsync_interval_ms,
             redis,
             redis_prefix,
             accounts,
@@ -362,6 +376,25 @@ impl Config {
             .iter()
             .map(|s| parse_region(s))
             .collect::<Result<Vec<_>, _>>()?;
+        let fsync = match (a.fsync.as_deref(), a.fsync_interval_ms) {
+            (Some("always"), _) => crate::store::embedded::Fsync::Always,
+            (None | Some("interval"), ms) => {
+                let ms = ms.unwrap_or(100);
+                if !(1..=60_000).contains(&ms) {
+                    return Err(ConfigError::Invalid(
+                        "fsync-interval-ms",
+                        format!("{ms} (1 to 60000; for 0 use --fsync always)"),
+                    ));
+                }
+                crate::store::embedded::Fsync::Interval(std::time::Duration::from_millis(ms))
+            }
+            (Some(other), _) => {
+                return Err(ConfigError::Invalid(
+                    "fsync",
+                    format!("{other:?} (use always or interval)"),
+                ));
+            }
+        };
         let log_format = a.log_format.unwrap_or_else(|| "text".into());
         if log_format != "text" && log_format != "json" {
             return Err(ConfigError::Invalid("log-format", log_format));
@@ -389,6 +422,7 @@ impl Config {
                 .master_key_file
                 .unwrap_or_else(|| data_dir.join("master.key")),
             data_dir,
+            fsync,
             redis: a.redis,
             redis_prefix: a.redis_prefix.unwrap_or_else(|| "ots:".into()),
             accounts: a.accounts,
@@ -484,6 +518,31 @@ mod tests {
         assert_eq!(c.dist, PathBuf::from("dist"));
         assert_eq!(c.master_key_file, PathBuf::from(".data/master.key"));
         assert_eq!(c.limits, Limits::default());
+        assert_eq!(
+            c.fsync,
+            crate::store::embedded::Fsync::Interval(std::time::Duration::from_millis(100))
+        );
+    }
+
+    #[test]
+    fn fsync_policy() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["ots-server"];
+            argv.extend_from_slice(args);
+            Config::load(Cli::parse_from(argv).serve)
+        };
+        assert_eq!(
+            parse(&["--fsync", "always"]).expect("valid").fsync,
+            crate::store::embedded::Fsync::Always
+        );
+        assert_eq!(
+            parse(&["--fsync", "interval", "--fsync-interval-ms", "250"])
+                .expect("valid")
+                .fsync,
+            crate::store::embedded::Fsync::Interval(std::time::Duration::from_millis(250))
+        );
+        assert!(parse(&["--fsync", "sometimes"]).is_err());
+        assert!(parse(&["--fsync-interval-ms", "0"]).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! - [`app`] builds the router: the v1 API ([`api`]), the region proxy ([`proxy`]),
 //!   the app's files and links ([`web`]), all behind the security-header middleware.
-//! - [`store`] holds secrets and receipts (redb or Redis); values are sealed with a
+//! - [`store`] holds secrets and receipts (embedded log or Redis); values are sealed with a
 //!   per-secret key ([`crypto`]).
 //! - `main.rs` only parses the configuration ([`config`]) and serves.
 

@@ -8,7 +8,7 @@ use ots_server::auth::Accounts;
 use ots_server::config::{Cli, Command, Config};
 use ots_server::crypto::{MasterKey, PassphraseCost, hash_token};
 use ots_server::store::Store;
-use ots_server::store::embedded::RedbStore;
+use ots_server::store::embedded::{EmbeddedStore, Options};
 use ots_server::store::redis::RedisStore;
 use ots_server::{AppState, app};
 use tracing_subscriber::EnvFilter;
@@ -101,10 +101,24 @@ async fn serve(config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("redis: {e}"))?,
         ),
-        None => Arc::new(
-            RedbStore::open(&config.data_dir.join("ots.redb"))
-                .map_err(|e| format!("embedded store: {e}"))?,
-        ),
+        None => {
+            let old = config.data_dir.join("ots.redb");
+            if old.exists() {
+                tracing::warn!(
+                    file = %old.display(),
+                    "found a database of the former redb store: it is no longer read; \
+                     secrets stored in it are not available"
+                );
+            }
+            let options = Options {
+                fsync: config.fsync,
+                ..Options::default()
+            };
+            Arc::new(
+                EmbeddedStore::open_with(&config.data_dir.join("ots-log"), options)
+                    .map_err(|e| format!("embedded store: {e}"))?,
+            )
+        }
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

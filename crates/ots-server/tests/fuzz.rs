@@ -76,7 +76,7 @@ fn authorization() -> impl Strategy<Value = Option<Vec<u8>>> {
 #[test]
 fn random_requests_never_500() {
     use proptest::test_runner::{Config, TestRunner};
-    // One store and router for all cases: a fresh redb file per case costs fsyncs.
+    // One store and router for all cases: a fresh store per case costs threads and fsyncs.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

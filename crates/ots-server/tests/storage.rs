@@ -1,14 +1,18 @@
-//! One suite, two backends: every test here runs against redb and against a real
-//! redis-server (started per test, stopped on drop).
+//! One suite, two backends: every test here runs against the embedded log store and
+//! against a real redis-server (started per test, stopped on drop). Then the embedded
+//! store's own guarantees: restarts, torn tails, compaction, fsync modes.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::*;
-use ots_server::store::{Claim, Outcome, State};
+use ots_server::store::embedded::{EmbeddedStore, Fsync, Options};
+use ots_server::store::{Claim, Outcome, ReceiptRecord, SecretRecord, State, Store};
 
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -358,12 +362,34 @@ async fn claim_is_atomic_at_the_store_level(b: &Backend) {
     assert!(matches!(receipt.state, State::Received | State::Burned));
 }
 
-#[tokio::test]
-async fn embedded_data_survives_a_restart() {
+/// Opens the embedded store at `path`, waiting for a previous instance's threads to
+/// finish and release the directory.
+async fn reopen(path: &Path, opts: Options) -> EmbeddedStore {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match EmbeddedStore::open_with(path, opts.clone()) {
+            Ok(store) => return store,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "cannot reopen {path:?}: {e}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// Drops a store and waits until its directory is free again.
+async fn close(store: EmbeddedStore, path: &Path) {
+    drop(store);
+    drop(reopen(path, Options::default()).await);
+    // The instance just opened must also be gone before the caller touches the files.
+    drop(reopen(path, Options::default()).await);
+}
+
+async fn restart_keeps_acknowledged_changes(opts: Options) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ots.redb");
+    let path = dir.path().join("ots-log");
     let dist = dist_dir(dir.path());
-    let make = |store: ots_server::store::embedded::RedbStore| {
+    let make = |store: EmbeddedStore| {
         let st = ots_server::AppState::new(
             config(&dist, &[]),
             Arc::new(store),
@@ -374,26 +400,272 @@ async fn embedded_data_survives_a_restart() {
         .unwrap();
         ots_server::app(st)
     };
-    let (key, gone) = {
-        let app = make(ots_server::store::embedded::RedbStore::open(&path).unwrap());
+    let (key, gone, burned_mkey) = {
+        let app = make(EmbeddedStore::open_with(&path, opts.clone()).unwrap());
         let key = s(&share(&app, "secret=persisted").await, "secret_key");
         let gone = s(&share(&app, "secret=revealed-before").await, "secret_key");
         let res = post(&app, &format!("/api/v1/secret/{gone}"), "", None).await;
         assert_eq!(res.json()["value"], "revealed-before");
-        (key, gone)
+        let burned = share(&app, "secret=burned-before").await;
+        let mkey = s(&burned, "metadata_key");
+        let res = post(&app, &format!("/api/v1/receipt/{mkey}/burn"), "", None).await;
+        assert_eq!(res.status, StatusCode::OK);
+        (key, gone, mkey)
     };
-    // Let the writer thread of the first store finish and release the file.
-    let app = loop {
-        match ots_server::store::embedded::RedbStore::open(&path) {
-            Ok(store) => break make(store),
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-        }
-    };
+    let app = make(reopen(&path, opts).await);
     let res = post(&app, &format!("/api/v1/secret/{key}"), "", None).await;
     assert_eq!(res.json()["value"], "persisted");
-    // An acknowledged reveal stays a reveal after the restart.
+    // An acknowledged reveal or burn stays one after the restart.
     let res = post(&app, &format!("/api/v1/secret/{gone}"), "", None).await;
     assert_eq!(res.json()["message"], "Unknown secret");
+    let receipt = get(&app, &format!("/api/v1/receipt/{burned_mkey}"), None).await;
+    assert_eq!(receipt.json()["state"], "burned");
+}
+
+#[tokio::test]
+async fn embedded_data_survives_a_restart() {
+    restart_keeps_acknowledged_changes(Options::default()).await;
+}
+
+#[tokio::test]
+async fn embedded_data_survives_a_restart_with_fsync_always() {
+    restart_keeps_acknowledged_changes(Options {
+        fsync: Fsync::Always,
+        ..Options::default()
+    })
+    .await;
+}
+
+/// A secret and its receipt as the API would make them (the value is opaque here).
+fn records(now: u64, ttl: u64, custid: &str) -> (String, SecretRecord, ReceiptRecord) {
+    let sk = ots_server::new_key().unwrap();
+    let mk = ots_server::new_key().unwrap();
+    let secret = SecretRecord {
+        metadata_key: mk.clone(),
+        expires_at: now + ttl,
+        passphrase: None,
+        ciphertext: vec![7; 120],
+    };
+    let receipt = ReceiptRecord {
+        metadata_key: mk,
+        secret_key: sk.clone(),
+        custid: custid.into(),
+        state: State::New,
+        ttl,
+        created: now,
+        updated: now,
+        received: None,
+        burned: None,
+        secret_expires_at: now + ttl,
+        expires_at: now + 2 * ttl,
+        recipients: vec![],
+        passphrase_required: false,
+        share_domain: String::new(),
+    };
+    (sk, secret, receipt)
+}
+
+fn segments(path: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn append_bytes(file: &Path, bytes: &[u8]) {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new().append(true).open(file).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+#[tokio::test]
+async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ots-log");
+    let now = ots_server::Clock::default().now();
+    let (a, sa, ra) = records(now, 3600, "anon");
+    let (b, sb, rb) = records(now, 3600, "anon");
+    let store = EmbeddedStore::open(&path).unwrap();
+    store.put(&a, &sa, &ra).await.unwrap();
+    store.put(&b, &sb, &rb).await.unwrap();
+    assert!(matches!(
+        store
+            .claim(&b, Outcome::Received, false, now)
+            .await
+            .unwrap(),
+        Claim::Won(_)
+    ));
+    close(store, &path).await;
+    let log = segments(&path).pop().unwrap();
+    let good_len = std::fs::metadata(&log).unwrap().len();
+
+    // 1. Garbage after the last frame: a header promising more bytes than there are.
+    append_bytes(&log, &[0x30, 0, 0, 0, 1, 2, 3, 4, 5, 6]);
+    let store = reopen(&path, Options::default()).await;
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), good_len);
+    assert!(store.secret(&a, now).await.unwrap().is_some());
+    assert!(store.secret(&b, now).await.unwrap().is_none());
+    let r = store.receipt(&rb.metadata_key, now).await.unwrap().unwrap();
+    assert_eq!(r.state, State::Received);
+
+    // 2. A real frame cut in the middle: that create is gone, nothing else.
+    let (c, sc, rc) = records(now, 3600, "anon");
+    store.put(&c, &sc, &rc).await.unwrap();
+    close(store, &path).await;
+    let full = std::fs::metadata(&log).unwrap().len();
+    assert!(full > good_len + 100);
+    let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    f.set_len(good_len + (full - good_len) / 2).unwrap();
+    drop(f);
+    let store = reopen(&path, Options::default()).await;
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), good_len);
+    assert!(store.secret(&c, now).await.unwrap().is_none());
+    assert!(store.secret(&a, now).await.unwrap().is_some());
+
+    // 3. A complete frame whose checksum does not match (a flipped bit).
+    store.put(&c, &sc, &rc).await.unwrap();
+    close(store, &path).await;
+    let mut bytes = std::fs::read(&log).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&log, &bytes).unwrap();
+    let store = reopen(&path, Options::default()).await;
+    assert!(store.secret(&c, now).await.unwrap().is_none());
+    assert!(store.secret(&a, now).await.unwrap().is_some());
+    // And the store goes on appending after the cut.
+    store.put(&c, &sc, &rc).await.unwrap();
+    close(store, &path).await;
+    let store = reopen(&path, Options::default()).await;
+    assert!(store.secret(&c, now).await.unwrap().is_some());
+    assert_eq!(store.stats().secrets, 2);
+}
+
+#[tokio::test]
+async fn embedded_sweep_deletes_are_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ots-log");
+    let now = ots_server::Clock::default().now();
+    let (a, sa, ra) = records(now, 3600, USER);
+    let (b, sb, rb) = records(now, 60, USER);
+    let store = EmbeddedStore::open(&path).unwrap();
+    store.put(&a, &sa, &ra).await.unwrap();
+    store.put(&b, &sb, &rb).await.unwrap();
+    assert_eq!(store.recent(USER, 0, now).await.unwrap().len(), 2);
+    // With the clock moved past b's receipt: both of b's records go, a stays.
+    assert_eq!(store.sweep(now + 121).await.unwrap(), 2);
+    close(store, &path).await;
+    // Replayed with the real clock, under which b has not expired: still gone.
+    let store = reopen(&path, Options::default()).await;
+    assert!(store.secret(&b, now).await.unwrap().is_none());
+    assert!(
+        store
+            .receipt(&rb.metadata_key, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.secret(&a, now).await.unwrap().is_some());
+    let recent = store.recent(USER, 0, now).await.unwrap();
+    assert_eq!(recent.len(), 1);
+    assert_eq!(recent[0].metadata_key, ra.metadata_key);
+}
+
+#[tokio::test]
+async fn embedded_directory_has_one_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ots-log");
+    let first = EmbeddedStore::open(&path).unwrap();
+    let second = EmbeddedStore::open(&path);
+    assert!(second.is_err(), "a second store opened the same directory");
+    drop(first);
+}
+
+/// Many concurrent creates and claims on tiny segments, with compaction running in the
+/// background and once more by hand; then a restart. Every acknowledged change holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_compaction_under_load_keeps_every_acknowledged_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ots-log");
+    let opts = Options {
+        fsync: Fsync::Interval(Duration::from_millis(5)),
+        segment_bytes: 8 << 10,
+        compact_min_bytes: 0,
+    };
+    let store = Arc::new(EmbeddedStore::open_with(&path, opts.clone()).unwrap());
+    let now = ots_server::Clock::default().now();
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut kept = Vec::new();
+            let mut claimed = Vec::new();
+            for i in 0..60 {
+                let custid = if i % 5 == 0 { USER } else { "anon" };
+                let (k, s, r) = records(now, 3600, custid);
+                store.put(&k, &s, &r).await.unwrap();
+                if (i + t) % 2 == 0 {
+                    let outcome = if i % 3 == 0 {
+                        Outcome::Burned
+                    } else {
+                        Outcome::Received
+                    };
+                    let won = store.claim(&k, outcome, false, now).await.unwrap();
+                    assert!(matches!(won, Claim::Won(_)));
+                    claimed.push((k, r.metadata_key, outcome));
+                } else {
+                    kept.push((k, r.metadata_key));
+                }
+            }
+            (kept, claimed)
+        }));
+    }
+    let mut kept = Vec::new();
+    let mut claimed = Vec::new();
+    for t in tasks {
+        let (k, c) = t.await.unwrap();
+        kept.extend(k);
+        claimed.extend(c);
+    }
+    let before = store.stats();
+    assert!(before.segments > 10, "{before:?}");
+    let s2 = store.clone();
+    tokio::task::spawn_blocking(move || s2.compact_now().unwrap())
+        .await
+        .unwrap();
+    let after = store.stats();
+    assert!(after.segments < before.segments, "{before:?} -> {after:?}");
+    assert!(
+        after.log_bytes < before.log_bytes,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(segments(&path).len(), after.segments);
+
+    let check = |store: Arc<EmbeddedStore>,
+                 kept: Vec<(String, String)>,
+                 claimed: Vec<(String, String, Outcome)>| async move {
+        assert_eq!(store.stats().secrets, kept.len());
+        assert_eq!(store.stats().receipts, kept.len() + claimed.len());
+        for (k, m) in &kept {
+            assert!(store.secret(k, now).await.unwrap().is_some());
+            let r = store.receipt(m, now).await.unwrap().unwrap();
+            assert_eq!(r.state, State::New);
+        }
+        for (k, m, outcome) in &claimed {
+            assert!(store.secret(k, now).await.unwrap().is_none());
+            let r = store.receipt(m, now).await.unwrap().unwrap();
+            assert_eq!(r.state, outcome.state());
+        }
+        // 16 tasks × 60 creates, every fifth by the account.
+        assert_eq!(store.recent(USER, 0, now).await.unwrap().len(), 16 * 12);
+    };
+    check(store.clone(), kept.clone(), claimed.clone()).await;
+    let store = Arc::into_inner(store).unwrap();
+    close(store, &path).await;
+    let store = Arc::new(reopen(&path, opts).await);
+    check(store, kept, claimed).await;
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Storage: one async trait, two real backends.
 //!
-//! - [`embedded::RedbStore`]: redb, the default; durable, with group commit.
+//! - [`embedded::EmbeddedStore`]: the default; an append-only log replayed into memory,
+//!   written before each answer (group writes), fsynced on an interval or before each answer.
 //! - [`redis::RedisStore`]: Redis, with a Lua script for the atomic claim.
 //!
 //! Every read checks expiry itself (`now` is passed in, so tests can move the clock);
@@ -234,7 +235,8 @@ impl ReceiptRecord {
 
 /// Storage for secrets and receipts.
 pub trait Store: Send + Sync + 'static {
-    /// Stores a new secret under `secret_key` and its receipt; durable once it returns.
+    /// Stores a new secret under `secret_key` and its receipt; once it returns, the
+    /// secret survives a crash of this process (power loss: see the backend's fsync policy).
     fn put<'a>(
         &'a self,
         secret_key: &'a str,

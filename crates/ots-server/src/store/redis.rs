@@ -12,7 +12,9 @@
 
 use std::collections::HashMap;
 
-use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, State, Store, StoreError};
 
@@ -48,7 +50,16 @@ impl RedisStore {
     /// Connects to `url` (e.g. `redis://127.0.0.1:6379/0`); keys get `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(StoreError::backend)?;
-        let conn = ConnectionManager::new(client)
+        // Bounded waits: while Redis is down or stuck, requests fail within seconds
+        // (answered with the v1 generic error) instead of hanging; the manager
+        // reconnects on the next request once Redis is back.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(1))
+            .set_response_timeout(Duration::from_secs(3))
+            .set_number_of_retries(2)
+            .set_factor(50)
+            .set_max_delay(500);
+        let conn = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(StoreError::backend)?;
         Ok(RedisStore {

@@ -16,7 +16,7 @@ use ots_server::auth::{AccountEntry, Accounts};
 use ots_server::config::{Config, ServeArgs};
 use ots_server::crypto::{MasterKey, PassphraseCost, hash_token};
 use ots_server::store::Store;
-use ots_server::store::embedded::RedbStore;
+use ots_server::store::embedded::EmbeddedStore;
 use ots_server::store::redis::RedisStore;
 use ots_server::{AppState, app};
 use tower::ServiceExt as _;
@@ -112,7 +112,7 @@ pub struct Backend {
 impl Backend {
     pub fn embedded() -> Backend {
         let dir = tempfile::tempdir().unwrap();
-        let store = RedbStore::open(&dir.path().join("ots.redb")).unwrap();
+        let store = EmbeddedStore::open(&dir.path().join("ots-log")).unwrap();
         Backend {
             store: Arc::new(store),
             kind: "embedded",
@@ -132,10 +132,16 @@ impl Backend {
         }
     }
 
-    /// Every byte the backend holds on disk (redb file; Redis RDB after SAVE).
+    /// Every byte the backend holds on disk (the log's files; Redis RDB after SAVE).
     pub async fn raw_dump(&self) -> Vec<u8> {
         match &self.redis {
-            None => std::fs::read(self.dir.path().join("ots.redb")).unwrap(),
+            None => {
+                let mut all = Vec::new();
+                for entry in std::fs::read_dir(self.dir.path().join("ots-log")).unwrap() {
+                    all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+                }
+                all
+            }
             Some(server) => {
                 let client = redis::Client::open(server.url()).unwrap();
                 let mut conn = client.get_multiplexed_async_connection().await.unwrap();
