@@ -124,12 +124,25 @@ pub struct Api {
 }
 
 impl Api {
+    /// One call, typed. The HTTP work is done once, in [`Api::fetch_json`]; only this
+    /// small decoding step is generated per answer type.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         endpoint: &str,
         body: Option<String>,
     ) -> Result<T, ApiError> {
+        let (json, status) = self.fetch_json(method, endpoint, body).await?;
+        serde_wasm_bindgen::from_value(json).map_err(|_| ApiError::NotJson { status })
+    }
+
+    /// Sends a request; returns a successful answer's JSON and its HTTP status.
+    async fn fetch_json(
+        &self,
+        method: Method,
+        endpoint: &str,
+        body: Option<String>,
+    ) -> Result<(wasm_bindgen::JsValue, u16), ApiError> {
         let url = format!("{}{}{endpoint}", self.base, wire::API_V1);
         let controller = AbortController::new().map_err(|_| ApiError::Network)?;
         let signal = controller.signal();
@@ -168,7 +181,7 @@ impl Api {
         let text = response.text().await.map_err(|_| ApiError::Network)?;
         let json = js_sys::JSON::parse(&text).map_err(|_| ApiError::NotJson { status })?;
         if response.ok() {
-            serde_wasm_bindgen::from_value(json).map_err(|_| ApiError::NotJson { status })
+            Ok((json, status))
         } else {
             let body: wire::ErrorBody = serde_wasm_bindgen::from_value(json).unwrap_or_default();
             let message = body.message.as_deref().or(body.error.as_deref());
