@@ -20,11 +20,18 @@ cargo clippy --locked -p ots-core --target wasm32-unknown-unknown -- -D warnings
 
 step "build the release app and server (the end-to-end tests use exactly these)"
 scripts/build-app.sh
-cargo build --release --locked -p ots-server
+cargo build --release --locked -p ots-server -p ots-cli
 
 step "native tests: unit, integration (embedded store and Redis), doc tests"
 cargo test --locked --workspace --exclude ots-web
-cargo test --locked -p ots-web --test e2e
+cargo test --locked -p ots-web --lib
+# In a PID namespace of their own when the machine allows it: every browser, driver and
+# server the end-to-end tests start ends with them, whatever happens.
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+  unshare --pid --fork --mount-proc cargo test --locked -p ots-web --test e2e
+else
+  cargo test --locked -p ots-web --test e2e
+fi
 
 step "browser tests: wasm-bindgen-test in headless Chromium"
 cargo test --locked -p ots-web --target wasm32-unknown-unknown --tests

@@ -500,3 +500,68 @@ async fn recent_lists_what_the_account_created() {
     assert!(listed.contains(&metadata_key_of(&receipt)), "{listed}");
     browser.close().await;
 }
+
+/// The `ots` command that `scripts/test.sh` builds.
+fn ots() -> std::process::Command {
+    use std::os::unix::process::CommandExt as _;
+    let bin = ots_testkit::root().join("target/release/ots");
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/test.sh",
+        bin.display()
+    );
+    let mut command = std::process::Command::new(bin);
+    command.process_group(0);
+    command
+}
+
+#[tokio::test]
+async fn a_link_made_by_the_cli_opens_in_the_app_and_one_made_in_the_app_opens_in_the_cli() {
+    use std::io::Write as _;
+    let server = Server::start(&[]);
+    // Terminal → browser: exact bytes, trailing newline included.
+    let mut share = ots()
+        .args(["share", "--server", &server.url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ots share");
+    share
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"from the terminal\n")
+        .expect("write");
+    let out = share.wait_with_output().expect("ots share output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_link = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let browser = Browser::start().await;
+    reveal(&browser, &cli_link, "").await;
+    assert_eq!(browser.text("revealed-value").await, "from the terminal");
+    let exact = browser
+        .eval("return document.querySelector('[data-testid=revealed-value]').textContent;")
+        .await;
+    assert_eq!(exact, "from the terminal\n");
+    browser.close().await;
+
+    // Browser → terminal.
+    let creator = Browser::start().await;
+    let (app_link, _) = create(&creator, &server.url, "from the browser", "", true).await;
+    creator.close().await;
+    let out = ots()
+        .args(["reveal", "--yes", &app_link])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("ots reveal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"from the browser");
+}

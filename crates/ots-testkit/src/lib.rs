@@ -31,13 +31,32 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// Kills a whole process group (the child and whatever it started, e.g. Chromium).
+/// Kills a child and the process group it leads (e.g. chromedriver and its Chromium),
+/// once. The group is signalled only while the child is alive and still leads it, so a
+/// reused pid can never take a stranger's group down.
 fn kill_group(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-9", &format!("-{}", child.id())])
-        .status();
+    let pid = child.id();
+    if matches!(child.try_wait(), Ok(None)) && leads_own_group(pid) {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Whether `pid` is alive and the leader of its own process group (from /proc).
+fn leads_own_group(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // pid (comm) state ppid pgrp …: comm may hold spaces, so split after ')'.
+            let rest = stat.rsplit_once(')')?.1;
+            rest.split_whitespace().nth(2)?.parse::<u32>().ok()
+        })
+        .is_some_and(|pgrp| pgrp == pid)
 }
 
 fn spawn_in_group(command: &mut Command) -> Child {
