@@ -565,3 +565,63 @@ async fn a_link_made_by_the_cli_opens_in_the_app_and_one_made_in_the_app_opens_i
     );
     assert_eq!(out.stdout, b"from the browser");
 }
+
+#[tokio::test]
+async fn the_app_mounts_into_a_host_pages_element_with_settings_from_data_attributes() {
+    let server = Server::start(&[]);
+    let creator = Browser::start().await;
+    let page = format!("{}embed.html", server.url);
+    let (link, _) = create(&creator, &page, "mounted in a host page", "", true).await;
+    assert!(link.starts_with(&format!("{page}#/s/")), "{link}");
+    assert_eq!(creator.text("home").await, "Help desk secrets");
+    creator.close().await;
+    let recipient = Browser::start().await;
+    reveal(&recipient, &link, "").await;
+    assert_eq!(
+        recipient.text("revealed-value").await,
+        "mounted in a host page"
+    );
+    recipient.close().await;
+}
+
+#[tokio::test]
+async fn an_iframe_works_only_on_the_origins_the_operator_allows() {
+    let site = tempfile_dir();
+    let static_port = ots_testkit::free_port();
+    let static_origin = format!("http://127.0.0.1:{static_port}");
+    let allowed = Server::start(&["--frame-ancestor", &static_origin]);
+    let refused = Server::start(&[]);
+    for (name, server) in [("allowed.html", &allowed), ("refused.html", &refused)] {
+        std::fs::write(
+            site.join(name),
+            format!(
+                "<!DOCTYPE html><title>intranet</title>\
+                 <iframe src=\"{}\" width=\"600\" height=\"800\"></iframe>",
+                server.url
+            ),
+        )
+        .expect("host page");
+    }
+    let _static = ots_testkit::Static::start(&site, static_port);
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{static_origin}/allowed.html"))
+        .await
+        .expect("host page");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    browser.client.enter_frame(0).await.expect("frame");
+    browser.find("secret").await;
+    browser
+        .client
+        .goto(&format!("{static_origin}/refused.html"))
+        .await
+        .expect("host page");
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    browser.client.enter_frame(0).await.expect("frame");
+    assert!(
+        !browser.exists("secret").await,
+        "a page the operator did not allow framed the app"
+    );
+    browser.close().await;
+}
