@@ -18,9 +18,10 @@ cargo clippy --locked --workspace --exclude ots-web --all-targets -- -D warnings
 cargo clippy --locked -p ots-web --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy --locked -p ots-core --target wasm32-unknown-unknown -- -D warnings
 
-step "build the release app and server (the end-to-end tests use exactly these)"
+step "build the release app (the end-to-end tests load exactly what users get), the server and the CLI"
 scripts/build-app.sh
-cargo build --release --locked -p ots-server -p ots-cli
+cargo build --locked -p ots-server -p ots-cli
+export OTS_SERVER_BIN="$OTS_ROOT/target/debug/ots-server" OTS_CLI_BIN="$OTS_ROOT/target/debug/ots"
 
 step "native tests: unit, integration (embedded store and Redis), doc tests"
 cargo test --locked --workspace --exclude ots-web

@@ -504,7 +504,9 @@ async fn recent_lists_what_the_account_created() {
 /// The `ots` command that `scripts/test.sh` builds.
 fn ots() -> std::process::Command {
     use std::os::unix::process::CommandExt as _;
-    let bin = ots_testkit::root().join("target/release/ots");
+    let bin = std::env::var_os("OTS_CLI_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| ots_testkit::root().join("target/release/ots"));
     assert!(
         bin.exists(),
         "{} is missing: run scripts/test.sh",
