@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use ots_core::link::{LinkError, Route, Server};
 
 use crate::api::{self, Api, Credentials};
+use crate::components::When;
 use crate::config::{ConfigProblem, Settings, Value};
 use crate::i18n::{self, I18n, Key, Table, tr};
 use crate::pages::{Create, Receipt, Recent, Reveal};
@@ -217,9 +218,9 @@ fn Header() -> impl IntoView {
                 <span>{title}</span>
             </a>
             <nav class="nav" aria-label=tr(Key::NavLabel)>
-                <Show when=move || state.account.with(|a| a.is_some())>
+                <When when=move || state.account.with(|a| a.is_some())>
                     <a href="#/recent" data-testid="nav-recent">{tr(Key::RecentTitle)}</a>
-                </Show>
+                </When>
                 <label class="language">
                     <span class="sr-only">{tr(Key::Language)}</span>
                     <select data-testid="language" on:change:target=move |ev| {

@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{ApiError, Credentials};
 use crate::app::{page_url, use_app};
+use crate::components::When;
 use crate::config::{Encryption, Settings};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::pages::Created;
@@ -418,7 +419,7 @@ pub fn Create() -> impl IntoView {
             <form class="card create" on:submit=submit novalidate aria-labelledby="create-title">
                 <h1 id="create-title">{tr(Key::CreateTitle)}</h1>
                 <ServerStatus />
-                <Show when=move || settings.with(|s| s.features.generate)>
+                <When when=move || settings.with(|s| s.features.generate)>
                     <div class="tabs" role="radiogroup" aria-label=tr(Key::ModeLabel)>
                         <label class="tab">
                             <input type="radio" name="mode" data-testid="mode-share"
@@ -433,8 +434,8 @@ pub fn Create() -> impl IntoView {
                             {tr(Key::ModeGenerate)}
                         </label>
                     </div>
-                </Show>
-                <Show when=move || mode.get() == Mode::Share>
+                </When>
+                <When when=move || mode.get() == Mode::Share>
                     <div class="field">
                         <label for="secret">{tr(Key::SecretLabel)}</label>
                         <textarea id="secret" data-testid="secret" rows="7" autocomplete="off"
@@ -445,8 +446,8 @@ pub fn Create() -> impl IntoView {
                             on:input:target=move |ev| secret.set(ev.target().value())></textarea>
                         <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
                     </div>
-                </Show>
-                <Show when=move || mode.get() == Mode::Generate>
+                </When>
+                <When when=move || mode.get() == Mode::Generate>
                     <fieldset class="field generate">
                         <legend>{tr(Key::GenerateOptions)}</legend>
                         <label>{tr(Key::GenerateLength)}
@@ -480,7 +481,7 @@ pub fn Create() -> impl IntoView {
                             }
                         }).collect_view()}
                     </fieldset>
-                </Show>
+                </When>
                 <div class="field">
                     <label for="passphrase">{tr(Key::PassphraseLabel)}</label>
                     <div class="with-button">
@@ -508,15 +509,15 @@ pub fn Create() -> impl IntoView {
                         }).collect_view()}
                         <option value="custom" selected=move || ttl_choice.get() == "custom">{tr(Key::TtlCustom)}</option>
                     </select>
-                    <Show when=move || ttl_choice.get() == "custom">
+                    <When when=move || ttl_choice.get() == "custom">
                         <input data-testid="ttl-custom" aria-label=tr(Key::TtlCustom)
                             aria-describedby="ttl-hint" placeholder="90m, 2d"
                             prop:value=move || ttl_custom.get()
                             on:input:target=move |ev| ttl_custom.set(ev.target().value()) />
                         <p id="ttl-hint" class="hint">{ttl_range_hint}</p>
-                    </Show>
+                    </When>
                 </div>
-                <Show when=move || encryption_setting() != Encryption::Off>
+                <When when=move || encryption_setting() != Encryption::Off>
                     <div class="field">
                         <label class="check">
                             <input type="checkbox" data-testid="encrypt" aria-describedby="encrypt-hint"
@@ -527,15 +528,15 @@ pub fn Create() -> impl IntoView {
                         </label>
                         <p id="encrypt-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::EncryptHintOn } else { Key::EncryptHintOff })}</p>
                     </div>
-                </Show>
-                <Show when=move || signed_in() && settings.with(|s| s.features.recipient)>
+                </When>
+                <When when=move || signed_in() && settings.with(|s| s.features.recipient)>
                     <div class="field">
                         <label for="recipient">{tr(Key::RecipientLabel)}</label>
                         <input id="recipient" type="email" data-testid="recipient" autocomplete="email"
                             prop:value=move || recipient.get()
                             on:input:target=move |ev| recipient.set(ev.target().value()) />
                     </div>
-                </Show>
+                </When>
                 <details class="advanced">
                     <summary data-testid="advanced">{tr(Key::Advanced)}</summary>
                     <div class="field">
@@ -544,12 +545,12 @@ pub fn Create() -> impl IntoView {
                             prop:value=move || share_domain.get()
                             on:input:target=move |ev| share_domain.set(ev.target().value()) />
                     </div>
-                    <Show when=move || settings.with(|s| s.features.servers)>
+                    <When when=move || settings.with(|s| s.features.servers)>
                         <ServerPicker custom=custom_server />
-                    </Show>
-                    <Show when=move || settings.with(|s| s.features.account)>
+                    </When>
+                    <When when=move || settings.with(|s| s.features.account)>
                         <AccountPanel />
-                    </Show>
+                    </When>
                 </details>
                 <button type="submit" class="primary" data-testid="create"
                     aria-busy=move || pending.get().to_string()
@@ -633,11 +634,11 @@ fn ServerPicker(
                     let name = r.as_str();
                     view! { <option value=name selected=move || choice() == name>{move || i18n.tf(Key::ServerRegion, &[("region", &name.to_uppercase())])}</option> }
                 }).collect_view()}
-                <Show when=move || state.settings.with(|s| s.custom_server)>
+                <When when=move || state.settings.with(|s| s.custom_server)>
                     <option value="custom" selected=move || choice() == "custom">{tr(Key::ServerCustom)}</option>
-                </Show>
+                </When>
             </select>
-            <Show when=move || choice() == "custom">
+            <When when=move || choice() == "custom">
                 <input data-testid="server-custom" type="url" placeholder="https://ots.example.com"
                     aria-label=tr(Key::ServerCustom)
                     prop:value=move || custom.get()
@@ -647,7 +648,7 @@ fn ServerPicker(
                             state.server.set(server);
                         }
                     } />
-            </Show>
+            </When>
         </div>
     }
 }

@@ -5,6 +5,7 @@ use ots_core::link::ReceiptLink;
 use ots_core::wire::{Receipt as Wire, ReceiptState};
 
 use crate::app::use_app;
+use crate::components::When;
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
 use crate::messages;
@@ -117,8 +118,8 @@ pub fn Receipt(
                 let needs_passphrase = r.passphrase_required;
                 view! {
                     <ReceiptDetails receipt=r />
-                    <Show when=move || can_burn>
-                        <Show when=move || confirming.get() fallback=move || view! {
+                    <When when=move || can_burn>
+                        <When when=move || confirming.get() fallback=move || view! {
                             <button type="button" class="danger" data-testid="burn" on:click=move |_| confirming.set(true)>
                                 {tr(Key::BurnButton)}
                             </button>
@@ -130,13 +131,13 @@ pub fn Receipt(
                                 }
                             }>
                                 <p role="alert">{tr(Key::BurnConfirm)}</p>
-                                <Show when=move || needs_passphrase>
+                                <When when=move || needs_passphrase>
                                     <label>{tr(Key::PassphraseLabel)}
                                         <input type="password" data-testid="burn-passphrase" autocomplete="off"
                                             prop:value=move || passphrase.get()
                                             on:input:target=move |ev| passphrase.set(ev.target().value()) />
                                     </label>
-                                </Show>
+                                </When>
                                 <button type="submit" class="danger" data-testid="burn-confirm"
                                     aria-busy=move || burn.pending().get().to_string()>
                                     {tr(Key::BurnConfirmButton)}
@@ -146,8 +147,8 @@ pub fn Receipt(
                                 </button>
                                 {burn_error}
                             </form>
-                        </Show>
-                    </Show>
+                        </When>
+                    </When>
                 }.into_any()
             }
         }

@@ -8,7 +8,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
 use crate::app::{AppState, use_app};
-use crate::components::CopyButton;
+use crate::components::{CopyButton, When};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::{crypto, messages};
 
@@ -173,7 +173,7 @@ pub fn Reveal(
                 false => view! {
                     <form on:submit=on_reveal novalidate>
                         <p class="notice" data-testid="reveal-note">{tr(Key::RevealNothingConsumed)}</p>
-                        <Show when=move || show_passphrase.get()>
+                        <When when=move || show_passphrase.get()>
                             <div class="field">
                                 <label for="reveal-passphrase">{tr(Key::PassphraseLabel)}</label>
                                 <input id="reveal-passphrase" data-testid="reveal-passphrase" type="password"
@@ -181,7 +181,7 @@ pub fn Reveal(
                                     prop:value=move || passphrase.get()
                                     on:input:target=move |ev| passphrase.set(ev.target().value()) />
                             </div>
-                        </Show>
+                        </When>
                         <button type="submit" class="primary" data-testid="reveal"
                             aria-busy=move || pending.get().to_string()>
                             {move || i18n.t(if pending.get() { Key::Revealing } else { Key::RevealButton })}
