@@ -292,11 +292,6 @@ pub fn secret_expires_at(blob: &[u8]) -> u64 {
         .map_or(0, u64::from_be_bytes)
 }
 
-/// Whether an encoded secret has a passphrase (its first byte, see `SecretRecord::encode`).
-pub fn secret_has_passphrase(blob: &[u8]) -> bool {
-    blob.first() == Some(&b'1')
-}
-
 const RECEIPT_V1: u8 = 1;
 const F_PASSPHRASE: u8 = 1;
 const F_RECEIVED: u8 = 2;

@@ -1,31 +1,32 @@
 //! The embedded backend: an append-only log replayed into memory.
 //!
-//! - **Memory** holds every live secret and receipt (encoded, ~250 bytes per receipt plus
+//! - **Memory** holds every live secret and receipt (encoded: ~250 bytes per receipt plus
 //!   each secret's ciphertext) behind one mutex. Every operation, including the atomic
-//!   claim, is a short critical section on it, so of concurrent reveals and burns exactly
-//!   one wins.
+//!   claim, is one short critical section on it, so of concurrent reveals and burns
+//!   exactly one wins.
 //! - **The log** (`<dir>/NNNNNNNN.log` segments, format in [`format`]) records every state
 //!   change as a CRC-checked frame: a create is one frame (secret + receipt), a claim is
-//!   one frame (secret deleted + receipt updated), sweeps append deletes. Frames are
-//!   appended to a pending buffer under the mutex, in the same order as the changes.
-//! - **One writer thread** takes everything pending and writes it with one `write(2)` per
-//!   segment (group write). A request is answered only after the write holding its frame
-//!   has returned: the data is then in the kernel and survives the death of the process
-//!   (SIGKILL, panic, OOM kill). A read that saw changes whose frames are not yet written
-//!   also waits, so nothing is ever answered from state a crash could undo.
-//! - **fsync**: [`Fsync::Interval`] (default) fdatasyncs in the background at most every
-//!   interval, bounding what a power failure can lose; [`Fsync::Always`] fdatasyncs each
-//!   group of writes before answering (group commit).
+//!   one frame (secret deleted + receipt updated), sweeps append deletes.
+//! - **Write, then apply, then answer.** Inside the critical section an operation builds
+//!   its frame, appends it with `write(2)` (a few µs: it only reaches the page cache) and
+//!   only then changes memory. So whatever a request can see is already in the kernel,
+//!   and survives the death of the process (SIGKILL, panic, OOM kill); a failed or short
+//!   write is cut off again and the operation fails with memory untouched. The mutex
+//!   orders the log exactly like the changes.
+//! - **fsync**: [`Fsync::Interval`] (default) fdatasyncs in a background thread at most
+//!   every interval, bounding what a power failure can lose; with [`Fsync::Always`] every
+//!   answer waits for an fdatasync covering its write, one fdatasync serving all writes
+//!   made meanwhile (group commit).
 //! - **Replay** at open reads the segments in order; a torn or corrupt frame (a crash
 //!   mid-write) ends the last segment, which is truncated there. Expired records are
 //!   dropped.
-//! - **Compaction**: the log rotates to a new segment every `segment_bytes`. When the log
+//! - **Compaction**: the log moves to a new segment every `segment_bytes`. When the log
 //!   is mostly garbage, a background thread takes the oldest segment, re-appends the
-//!   records still live in it (in small batches, through the normal write path), syncs,
-//!   and deletes the file. Only the oldest segment is ever removed, so a delete record
-//!   can never be dropped while an older put it cancels still exists.
-//! - A write or fsync error stops the store (every later call fails) until a restart,
-//!   whose replay brings back a consistent state.
+//!   records still live in it (in small batches), fsyncs, and deletes the file. Only the
+//!   oldest segment is ever removed, so a delete record can never be dropped while an
+//!   older put it cancels still exists.
+//! - An fsync error stops the store (every later call fails) until a restart, whose replay
+//!   brings back a consistent state: after a failed fsync nothing is known about the data.
 
 mod format;
 
@@ -33,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,7 +49,7 @@ use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, Store, StoreErr
 /// When the log is fdatasynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fsync {
-    /// Before answering: each group of writes is followed by one fdatasync (group commit).
+    /// Before answering: writes made meanwhile share one fdatasync (group commit).
     Always,
     /// In the background, at most this long after a write. Answers wait only for the
     /// `write(2)`: safe against a crash of the process, not against a power failure.
@@ -132,91 +133,23 @@ fn rec_size(key: &str, blob: &[u8]) -> u64 {
 
 #[derive(Debug, Default, Clone, Copy)]
 struct SegStat {
-    /// Bytes in the file (or assigned to it and not yet written).
+    /// Bytes in the file.
     bytes: u64,
     /// Bytes of the puts in it that are still the latest of their key.
     live: u64,
 }
 
-/// Bytes waiting for the writer, all for one segment.
-struct Chunk {
-    seg: u32,
-    bytes: Vec<u8>,
-}
-
-type Settled = Result<(), String>;
-
-/// Someone waiting for the writer to get past everything pending when it registered.
-enum Waiter {
-    Task(oneshot::Sender<Settled>),
-    Thread(std::sync::mpsc::Sender<Settled>),
-}
-
-impl Waiter {
-    fn done(self, r: Settled) {
-        // A receiver that went away (client gone) is fine to ignore.
-        match self {
-            Waiter::Task(t) => drop(t.send(r)),
-            Waiter::Thread(t) => drop(t.send(r)),
-        }
-    }
-}
-
-/// Everything behind the store's mutex.
-struct Inner {
+/// The live records, and what each segment holds.
+#[derive(Default)]
+struct Maps {
     secrets: HashMap<Box<str>, Entry>,
     receipts: HashMap<Box<str>, Entry>,
     /// custid → (created, metadata_key), for `recent` (accounts only, not `anon`).
     recent: HashMap<Box<str>, BTreeSet<(u64, Box<str>)>>,
     segs: BTreeMap<u32, SegStat>,
-    /// The segment new frames go to.
-    cur_seg: u32,
-    segment_bytes: u64,
-    /// Frames not yet taken by the writer, in log order.
-    pending: Vec<Chunk>,
-    waiters: Vec<Waiter>,
-    /// The writer holds a batch it has not finished writing.
-    in_flight: bool,
-    writer_idle: bool,
-    failed: Option<String>,
-    closing: bool,
 }
 
-impl Inner {
-    fn new(segment_bytes: u64) -> Self {
-        Inner {
-            secrets: HashMap::new(),
-            receipts: HashMap::new(),
-            recent: HashMap::new(),
-            segs: BTreeMap::new(),
-            cur_seg: 1,
-            segment_bytes: segment_bytes.max(MAGIC.len() as u64 + 1),
-            pending: Vec::new(),
-            waiters: Vec::new(),
-            in_flight: false,
-            writer_idle: false,
-            failed: None,
-            closing: false,
-        }
-    }
-
-    fn check(&self) -> Result<(), StoreError> {
-        if let Some(e) = &self.failed {
-            return Err(StoreError::Backend(format!(
-                "embedded store stopped after a log error ({e}); restart the server"
-            )));
-        }
-        if self.closing {
-            return Err(StoreError::Backend("embedded store closed".into()));
-        }
-        Ok(())
-    }
-
-    /// Whether some change visible in memory may not have reached the kernel yet.
-    fn unsettled(&self) -> bool {
-        self.in_flight || !self.pending.is_empty()
-    }
-
+impl Maps {
     fn live_add(&mut self, seg: u32, n: u64) {
         if let Some(s) = self.segs.get_mut(&seg) {
             s.live += n;
@@ -229,36 +162,8 @@ impl Inner {
         }
     }
 
-    /// Appends a finished frame to the pending log of the current segment (call it
-    /// after the map changes the frame records: they are accounted to `cur_seg`).
-    fn append(&mut self, frame: &[u8]) {
-        if frame.is_empty() {
-            return;
-        }
-        let seg = self.cur_seg;
-        match self.pending.last_mut() {
-            Some(c) if c.seg == seg => c.bytes.extend_from_slice(frame),
-            _ => self.pending.push(Chunk {
-                seg,
-                bytes: frame.to_vec(),
-            }),
-        }
-        let st = self.segs.entry(seg).or_default();
-        st.bytes += frame.len() as u64;
-        if st.bytes >= self.segment_bytes {
-            self.cur_seg += 1;
-            self.segs.insert(
-                self.cur_seg,
-                SegStat {
-                    bytes: MAGIC.len() as u64,
-                    live: 0,
-                },
-            );
-        }
-    }
-
-    fn set_secret(&mut self, key: &str, blob: Box<[u8]>) {
-        let seg = self.cur_seg;
+    /// Stores an encoded secret whose put is in segment `seg`.
+    fn set_secret(&mut self, seg: u32, key: &str, blob: Box<[u8]>) {
         let n = rec_size(key, &blob);
         let old = match self.secrets.get_mut(key) {
             Some(e) => Some(std::mem::replace(e, Entry { blob, seg })),
@@ -279,9 +184,9 @@ impl Inner {
         Some(old.blob)
     }
 
-    /// Stores an encoded receipt; `index` = (custid, created) when it belongs to an account.
-    fn set_receipt(&mut self, key: &str, blob: Box<[u8]>, index: Option<(&str, u64)>) {
-        let seg = self.cur_seg;
+    /// Stores an encoded receipt whose put is in segment `seg`; `index` = (custid,
+    /// created) when it belongs to an account.
+    fn set_receipt(&mut self, seg: u32, key: &str, blob: Box<[u8]>, index: Option<(&str, u64)>) {
         let n = rec_size(key, &blob);
         let old = match self.receipts.get_mut(key) {
             Some(e) => Some(std::mem::replace(e, Entry { blob, seg })),
@@ -317,14 +222,14 @@ impl Inner {
         Some(old.blob)
     }
 
-    /// Applies one replayed record.
-    fn replay(&mut self, rec: Record<'_>) -> Result<(), StoreError> {
+    /// Applies one replayed record of segment `seg`.
+    fn replay(&mut self, seg: u32, rec: Record<'_>) -> Result<(), StoreError> {
         match rec {
             Record::Put {
                 tag: PUT_SECRET,
                 key,
                 value,
-            } => self.set_secret(key, value.into()),
+            } => self.set_secret(seg, key, value.into()),
             Record::Put {
                 tag: PUT_RECEIPT,
                 key,
@@ -332,7 +237,7 @@ impl Inner {
             } => {
                 let r = format::decode_receipt(key, value)?;
                 let index = (r.custid != "anon").then_some((r.custid.as_str(), r.created));
-                self.set_receipt(key, value.into(), index);
+                self.set_receipt(seg, key, value.into(), index);
             }
             Record::Del {
                 tag: DEL_SECRET,
@@ -352,32 +257,105 @@ impl Inner {
     }
 }
 
-/// The log files, shared by the writer, the syncer and the compactor.
+/// Everything behind the store's mutex.
+struct Inner {
+    m: Maps,
+    /// The segment frames are appended to, and its file (opened for appending).
+    cur_seg: u32,
+    file: Arc<File>,
+    segment_bytes: u64,
+    /// Bytes ever appended (the log sequence number of the last write's end).
+    lsn: u64,
+    failed: Option<String>,
+    closing: bool,
+}
+
+impl Inner {
+    fn check(&self) -> Result<(), StoreError> {
+        if let Some(e) = &self.failed {
+            return Err(StoreError::Backend(format!(
+                "embedded store stopped after a log error ({e}); restart the server"
+            )));
+        }
+        if self.closing {
+            return Err(StoreError::Backend("embedded store closed".into()));
+        }
+        Ok(())
+    }
+
+    /// Appends finished frames to the current segment (moving to a new one first when it
+    /// is full). On a failed or short write the segment is cut back to where it was.
+    /// Call it before changing the maps: the changes then go to `cur_seg`.
+    fn write(&mut self, sh: &Shared, frames: &[u8]) -> Result<(), StoreError> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let mut len = self.m.segs.get(&self.cur_seg).map_or(0, |s| s.bytes);
+        if len >= self.segment_bytes {
+            let seg = self.cur_seg + 1;
+            self.file = sh.rotate(seg).map_err(io_err)?;
+            self.cur_seg = seg;
+            len = MAGIC.len() as u64;
+            self.m.segs.insert(
+                seg,
+                SegStat {
+                    bytes: len,
+                    live: 0,
+                },
+            );
+        }
+        if let Err(e) = (&*self.file).write_all(frames) {
+            // A partial frame must not stay in front of later ones.
+            if let Err(e2) = self.file.set_len(len) {
+                let msg = format!("write failed ({e}), then cutting it off failed ({e2})");
+                tracing::error!(error = %msg, "embedded store log failed");
+                self.failed = Some(msg);
+            }
+            return Err(io_err(e));
+        }
+        let n = frames.len() as u64;
+        if let Some(s) = self.m.segs.get_mut(&self.cur_seg) {
+            s.bytes += n;
+        }
+        self.lsn += n;
+        sh.written.store(self.lsn, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// Someone waiting for an fdatasync to cover `lsn` ([`Fsync::Always`]).
+struct SyncWaiter {
+    lsn: u64,
+    tx: oneshot::Sender<Result<(), String>>,
+}
+
+/// What the fsync side knows, apart from the store's mutex.
 struct Files {
-    /// The segment the writer appends to.
-    current: Option<(u32, Arc<File>)>,
+    /// The segment being appended to.
+    current: Arc<File>,
     /// Closed segments not fdatasynced since their last write.
     unsynced: Vec<Arc<File>>,
-    /// A segment file was created or removed since the directory was last fsynced.
+    /// A segment file was created since the directory was last fsynced.
     dir_dirty: bool,
-    /// Bytes written / known synced (monotonic counters over all segments).
-    written: u64,
-    synced: u64,
+    waiters: Vec<SyncWaiter>,
 }
 
 struct Shared {
     dir: PathBuf,
     opts: Options,
     inner: Mutex<Inner>,
-    /// The writer sleeps on it (with `inner`).
-    work: Condvar,
     files: Mutex<Files>,
+    /// The syncer sleeps on it (with `files`).
+    sync_cv: Condvar,
+    /// Log bytes written / known to be fdatasynced.
+    written: AtomicU64,
+    synced: AtomicU64,
     /// Serializes fdatasync rounds, so a finished round covers every earlier write.
     sync_lock: Mutex<()>,
     /// Serializes compactions.
     compact_lock: Mutex<()>,
     closing: AtomicBool,
-    /// Background threads sleep on it.
+    /// The compactor sleeps on it.
     bg: Mutex<()>,
     bg_cv: Condvar,
     /// Held (flock) for the store's lifetime: one process per directory.
@@ -395,8 +373,8 @@ impl EmbeddedStore {
         Self::open_with(dir, Options::default())
     }
 
-    /// Opens (or creates) the store in `dir`: replays the log and starts the writer,
-    /// syncer and compactor threads. Fails if another process has the directory open.
+    /// Opens (or creates) the store in `dir`: replays the log and starts the syncer and
+    /// compactor threads. Fails if another process has the directory open.
     pub fn open_with(dir: &Path, opts: Options) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(io_err)?;
         let lock_file = OpenOptions::new()
@@ -427,12 +405,12 @@ impl EmbeddedStore {
             }
         }
         found.sort_unstable();
-        let mut inner = Inner::new(opts.segment_bytes);
+        let mut maps = Maps::default();
         let last = found.last().copied();
-        let mut dir_dirty = false;
         for &seg in &found {
-            replay_segment(dir, seg, Some(seg) == last, &mut inner)?;
+            replay_segment(dir, seg, Some(seg) == last, &mut maps)?;
         }
+        let mut dir_dirty = false;
         let cur = match last {
             Some(seg) => seg,
             None => {
@@ -442,7 +420,7 @@ impl EmbeddedStore {
                     .open(dir.join(segment_name(1)))
                     .map_err(io_err)?;
                 f.write_all(MAGIC).map_err(io_err)?;
-                inner.segs.insert(
+                maps.segs.insert(
                     1,
                     SegStat {
                         bytes: MAGIC.len() as u64,
@@ -453,35 +431,47 @@ impl EmbeddedStore {
                 1
             }
         };
-        inner.cur_seg = cur;
+        let file = Arc::new(
+            OpenOptions::new()
+                .append(true)
+                .open(dir.join(segment_name(cur)))
+                .map_err(io_err)?,
+        );
+        let mut inner = Inner {
+            m: maps,
+            cur_seg: cur,
+            file: file.clone(),
+            segment_bytes: opts.segment_bytes.max(MAGIC.len() as u64 + 1),
+            lsn: 0,
+            failed: None,
+            closing: false,
+        };
         // Expired records are gone for every reader: drop them now.
         let now = unix_now();
         let dead: Vec<Box<str>> = inner
+            .m
             .secrets
             .iter()
             .filter(|(_, e)| format::secret_expires_at(&e.blob) <= now)
             .map(|(k, _)| k.clone())
             .collect();
         for k in dead {
-            inner.remove_secret(&k);
+            inner.m.remove_secret(&k);
         }
         let dead: Vec<Box<str>> = inner
+            .m
             .receipts
             .iter()
             .filter(|(_, e)| format::receipt_expires_at(&e.blob) <= now)
             .map(|(k, _)| k.clone())
             .collect();
         for k in dead {
-            inner.remove_receipt(&k);
+            inner.m.remove_receipt(&k);
         }
-        let file = OpenOptions::new()
-            .append(true)
-            .open(dir.join(segment_name(cur)))
-            .map_err(io_err)?;
         tracing::info!(
-            secrets = inner.secrets.len(),
-            receipts = inner.receipts.len(),
-            segments = inner.segs.len(),
+            secrets = inner.m.secrets.len(),
+            receipts = inner.m.receipts.len(),
+            segments = inner.m.segs.len(),
             "embedded store opened"
         );
         let fsync = opts.fsync;
@@ -489,14 +479,15 @@ impl EmbeddedStore {
             dir: dir.to_owned(),
             opts,
             inner: Mutex::new(inner),
-            work: Condvar::new(),
             files: Mutex::new(Files {
-                current: Some((cur, Arc::new(file))),
+                current: file,
                 unsynced: Vec::new(),
                 dir_dirty,
-                written: 0,
-                synced: 0,
+                waiters: Vec::new(),
             }),
+            sync_cv: Condvar::new(),
+            written: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
             sync_lock: Mutex::new(()),
             compact_lock: Mutex::new(()),
             closing: AtomicBool::new(false),
@@ -513,11 +504,7 @@ impl EmbeddedStore {
                 .map_err(io_err)
         };
         let s = sh.clone();
-        spawn("ots-log-writer", Box::new(move || writer_loop(&s)))?;
-        if let Fsync::Interval(every) = fsync {
-            let s = sh.clone();
-            spawn("ots-log-sync", Box::new(move || syncer_loop(&s, every)))?;
-        }
+        spawn("ots-log-sync", Box::new(move || syncer_loop(&s, fsync)))?;
         let s = sh.clone();
         spawn("ots-log-compact", Box::new(move || compactor_loop(&s)))?;
         Ok(EmbeddedStore { sh })
@@ -527,21 +514,21 @@ impl EmbeddedStore {
     pub fn stats(&self) -> Stats {
         let g = lock(&self.sh.inner);
         Stats {
-            secrets: g.secrets.len(),
-            receipts: g.receipts.len(),
-            segments: g.segs.len(),
-            log_bytes: g.segs.values().map(|s| s.bytes).sum(),
-            live_bytes: g.segs.values().map(|s| s.live).sum(),
+            secrets: g.m.secrets.len(),
+            receipts: g.m.receipts.len(),
+            segments: g.m.segs.len(),
+            log_bytes: g.m.segs.values().map(|s| s.bytes).sum(),
+            live_bytes: g.m.segs.values().map(|s| s.live).sum(),
         }
     }
 
     /// Compacts every closed segment now, whatever the thresholds; returns how many
-    /// segment files were removed. Blocks: call it from a blocking context.
+    /// segment files were removed. Blocks (fsyncs): call it from a blocking context.
     pub fn compact_now(&self) -> Result<usize, StoreError> {
         let upto = lock(&self.sh.inner).cur_seg;
         let mut removed = 0;
         loop {
-            let oldest = lock(&self.sh.inner).segs.keys().next().copied();
+            let oldest = lock(&self.sh.inner).m.segs.keys().next().copied();
             match oldest {
                 Some(seg) if seg < upto => {
                     self.sh.compact_segment(seg)?;
@@ -552,29 +539,27 @@ impl EmbeddedStore {
         }
     }
 
-    /// Runs `f` on the state, then waits until every change it may have seen or made
-    /// has been written (and fsynced, with [`Fsync::Always`]).
+    /// Runs `f` on the state (it writes its frames before changing anything), then, with
+    /// [`Fsync::Always`], waits until an fdatasync covers everything `f` may have seen.
     async fn run<T>(
         &self,
-        f: impl FnOnce(&mut Inner) -> Result<T, StoreError>,
+        f: impl FnOnce(&mut Inner, &Shared) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let (out, rx) = {
+        let (out, lsn) = {
             let mut g = lock(&self.sh.inner);
             g.check()?;
-            let out = f(&mut g)?;
-            let rx = if g.unsettled() {
-                let (tx, rx) = oneshot::channel();
-                g.waiters.push(Waiter::Task(tx));
-                self.sh.wake_writer(&mut g);
-                Some(rx)
-            } else {
-                None
-            };
-            (out, rx)
+            let out = f(&mut g, &self.sh)?;
+            (out, g.lsn)
         };
-        if let Some(rx) = rx {
+        if self.sh.opts.fsync == Fsync::Always && self.sh.synced.load(Ordering::Acquire) < lsn {
+            let (tx, rx) = oneshot::channel();
+            {
+                let mut files = lock(&self.sh.files);
+                files.waiters.push(SyncWaiter { lsn, tx });
+            }
+            self.sh.sync_cv.notify_one();
             rx.await
-                .map_err(|_| StoreError::Backend("log writer stopped".into()))?
+                .map_err(|_| StoreError::Backend("log syncer stopped".into()))?
                 .map_err(StoreError::Backend)?;
         }
         Ok(out)
@@ -584,10 +569,10 @@ impl EmbeddedStore {
 impl Drop for EmbeddedStore {
     fn drop(&mut self) {
         self.sh.closing.store(true, Ordering::SeqCst);
+        lock(&self.sh.inner).closing = true;
         {
-            let mut g = lock(&self.sh.inner);
-            g.closing = true;
-            self.sh.work.notify_all();
+            let _g = lock(&self.sh.files);
+            self.sh.sync_cv.notify_all();
         }
         let _g = lock(&self.sh.bg);
         self.sh.bg_cv.notify_all();
@@ -595,65 +580,43 @@ impl Drop for EmbeddedStore {
 }
 
 impl Shared {
-    fn wake_writer(&self, g: &mut Inner) {
-        if g.writer_idle {
-            g.writer_idle = false;
-            self.work.notify_one();
-        }
-    }
-
     fn fail(&self, e: &str) {
         tracing::error!(error = %e, "embedded store log failed; refusing further requests");
         let mut g = lock(&self.inner);
         g.failed.get_or_insert_with(|| e.to_owned());
     }
 
-    /// Blocks until everything appended so far has been written (a thread waiter).
-    fn barrier(&self) -> Result<(), StoreError> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        {
-            let mut g = lock(&self.inner);
-            g.check()?;
-            g.waiters.push(Waiter::Thread(tx));
-            self.wake_writer(&mut g);
-        }
-        rx.recv()
-            .map_err(|_| StoreError::Backend("log writer stopped".into()))?
-            .map_err(StoreError::Backend)
-    }
-
     /// fdatasyncs every segment written since the last round (and the directory if a
-    /// file was created or removed). When it returns, every write made before the call
-    /// is on disk.
+    /// file was created). When it returns, every write made before the call is on disk.
     fn sync_files(&self) -> std::io::Result<()> {
         let _round = lock(&self.sync_lock);
-        let (current, old, dir, target) = {
+        let target = self.written.load(Ordering::Acquire);
+        let (current, old, dir) = {
             let mut f = lock(&self.files);
-            if f.synced == f.written && f.unsynced.is_empty() && !f.dir_dirty {
+            if self.synced.load(Ordering::Acquire) >= target
+                && f.unsynced.is_empty()
+                && !f.dir_dirty
+            {
                 return Ok(());
             }
             (
-                f.current.as_ref().map(|c| c.1.clone()),
+                f.current.clone(),
                 std::mem::take(&mut f.unsynced),
                 std::mem::take(&mut f.dir_dirty),
-                f.written,
             )
         };
         for file in &old {
             file.sync_data()?;
         }
-        if let Some(file) = current {
-            file.sync_data()?;
-        }
+        current.sync_data()?;
         if dir {
             File::open(&self.dir)?.sync_all()?;
         }
-        let mut f = lock(&self.files);
-        f.synced = f.synced.max(target);
+        self.synced.fetch_max(target, Ordering::AcqRel);
         Ok(())
     }
 
-    /// Opens segment `seg` for appending and makes it the current one.
+    /// Creates segment `seg` and makes it the one the syncer knows as current.
     fn rotate(&self, seg: u32) -> std::io::Result<Arc<File>> {
         let mut file = OpenOptions::new()
             .create_new(true)
@@ -662,37 +625,25 @@ impl Shared {
         file.write_all(MAGIC)?;
         let file = Arc::new(file);
         let mut f = lock(&self.files);
-        if let Some((_, old)) = f.current.replace((seg, file.clone())) {
-            f.unsynced.push(old);
-        }
+        let old = std::mem::replace(&mut f.current, file.clone());
+        f.unsynced.push(old);
         f.dir_dirty = true;
         Ok(file)
-    }
-
-    fn write_chunks(&self, chunks: &[Chunk], cur: &mut (u32, Arc<File>)) -> std::io::Result<()> {
-        for c in chunks {
-            if c.seg != cur.0 {
-                *cur = (c.seg, self.rotate(c.seg)?);
-            }
-            (&*cur.1).write_all(&c.bytes)?;
-            lock(&self.files).written += c.bytes.len() as u64;
-        }
-        Ok(())
     }
 
     /// The segment to compact next, if the log needs it: the oldest closed segment when
     /// nothing in it is live, or when the log is big enough and at least half garbage.
     fn compaction_candidate(&self) -> Option<u32> {
         let g = lock(&self.inner);
-        let (&oldest, st) = g.segs.iter().next()?;
+        let (&oldest, st) = g.m.segs.iter().next()?;
         if oldest >= g.cur_seg {
             return None;
         }
         if st.live == 0 {
             return Some(oldest);
         }
-        let total: u64 = g.segs.values().map(|s| s.bytes).sum();
-        let live: u64 = g.segs.values().map(|s| s.live).sum();
+        let total: u64 = g.m.segs.values().map(|s| s.bytes).sum();
+        let live: u64 = g.m.segs.values().map(|s| s.live).sum();
         (total >= self.opts.compact_min_bytes && live.saturating_mul(2) <= total).then_some(oldest)
     }
 
@@ -700,11 +651,9 @@ impl Shared {
     /// removes the segment file.
     fn compact_segment(&self, seg: u32) -> Result<(), StoreError> {
         let _one = lock(&self.compact_lock);
-        if !lock(&self.inner).segs.contains_key(&seg) {
+        if !lock(&self.inner).m.segs.contains_key(&seg) {
             return Ok(());
         }
-        // Everything assigned to `seg` must be in its file before it is read.
-        self.barrier()?;
         let path = self.dir.join(segment_name(seg));
         let mut keys: Vec<(u8, Box<str>)> = Vec::new();
         match File::open(&path) {
@@ -737,16 +686,21 @@ impl Shared {
         }
         self.move_live(seg, &mut keys, false)?;
         // Accounting says something live is left (it should not): sweep the maps.
-        if lock(&self.inner).segs.get(&seg).is_some_and(|s| s.live > 0) {
+        if lock(&self.inner)
+            .m
+            .segs
+            .get(&seg)
+            .is_some_and(|s| s.live > 0)
+        {
             tracing::warn!(
                 segment = seg,
                 "compaction: live records not found in the file"
             );
             self.move_live(seg, &mut keys, true)?;
         }
-        self.barrier()?;
+        // The copies must be on disk before the originals go.
         self.sync_files().map_err(|e| {
-            self.fail(&e.to_string());
+            self.fail(&format!("fdatasync: {e}"));
             io_err(e)
         })?;
         match std::fs::remove_file(&path) {
@@ -757,77 +711,91 @@ impl Shared {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io_err)?;
-        lock(&self.inner).segs.remove(&seg);
+        lock(&self.inner).m.segs.remove(&seg);
         tracing::debug!(segment = seg, "compacted log segment");
         Ok(())
     }
 
     /// Re-appends the listed records (or, with `scan`, every record) whose latest put is
-    /// still in `seg`, and waits until they are written.
+    /// still in `seg`.
     fn move_live(
         &self,
         seg: u32,
         keys: &mut Vec<(u8, Box<str>)>,
         scan: bool,
     ) -> Result<(), StoreError> {
-        {
-            let mut guard = lock(&self.inner);
-            guard.check()?;
-            let g = &mut *guard;
-            if scan {
-                keys.clear();
-                keys.extend(
-                    g.secrets
-                        .iter()
-                        .filter(|(_, e)| e.seg == seg)
-                        .map(|(k, _)| (PUT_SECRET, k.clone())),
-                );
-                keys.extend(
-                    g.receipts
-                        .iter()
-                        .filter(|(_, e)| e.seg == seg)
-                        .map(|(k, _)| (PUT_RECEIPT, k.clone())),
-                );
-            }
-            if keys.is_empty() {
-                return Ok(());
-            }
-            let cur = g.cur_seg;
-            let mut buf = Vec::new();
-            let mut moved = 0u64;
-            for batch in keys.chunks(BATCH) {
-                let mut frame = FrameBuilder::new(&mut buf);
-                for (tag, key) in batch {
-                    let map = if *tag == PUT_SECRET {
-                        &mut g.secrets
-                    } else {
-                        &mut g.receipts
-                    };
-                    if let Some(e) = map.get_mut(&**key)
-                        && e.seg == seg
-                    {
-                        frame.put(*tag, key, &e.blob)?;
-                        e.seg = cur;
-                        moved += rec_size(key, &e.blob);
-                    }
-                }
-                frame.finish();
-            }
+        let mut guard = lock(&self.inner);
+        guard.check()?;
+        let g = &mut *guard;
+        if scan {
             keys.clear();
-            g.live_sub(seg, moved);
-            g.live_add(cur, moved);
-            g.append(&buf);
+            keys.extend(
+                g.m.secrets
+                    .iter()
+                    .filter(|(_, e)| e.seg == seg)
+                    .map(|(k, _)| (PUT_SECRET, k.clone())),
+            );
+            keys.extend(
+                g.m.receipts
+                    .iter()
+                    .filter(|(_, e)| e.seg == seg)
+                    .map(|(k, _)| (PUT_RECEIPT, k.clone())),
+            );
         }
-        self.barrier()
+        keys.retain(|(tag, key)| {
+            let map = if *tag == PUT_SECRET {
+                &g.m.secrets
+            } else {
+                &g.m.receipts
+            };
+            map.get(&**key).is_some_and(|e| e.seg == seg)
+        });
+        // A key listed twice (put in `seg`, then put again there) is copied once.
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::new();
+        let mut moved = 0u64;
+        for batch in keys.chunks(BATCH) {
+            let mut frame = FrameBuilder::new(&mut buf);
+            for (tag, key) in batch {
+                let map = if *tag == PUT_SECRET {
+                    &g.m.secrets
+                } else {
+                    &g.m.receipts
+                };
+                if let Some(e) = map.get(&**key) {
+                    frame.put(*tag, key, &e.blob)?;
+                    moved += rec_size(key, &e.blob);
+                }
+            }
+            frame.finish();
+        }
+        g.write(self, &buf)?;
+        let cur = g.cur_seg;
+        for (tag, key) in keys.drain(..) {
+            let map = if tag == PUT_SECRET {
+                &mut g.m.secrets
+            } else {
+                &mut g.m.receipts
+            };
+            if let Some(e) = map.get_mut(&*key) {
+                e.seg = cur;
+            }
+        }
+        g.m.live_sub(seg, moved);
+        g.m.live_add(cur, moved);
+        Ok(())
     }
 }
 
-/// Replays one segment into `inner`. A torn or corrupt frame ends the segment; in the
-/// last segment (a crash mid-write) the file is truncated there.
-fn replay_segment(dir: &Path, seg: u32, last: bool, inner: &mut Inner) -> Result<(), StoreError> {
+/// Replays one segment. A torn or corrupt frame ends the segment; in the last segment
+/// (a crash mid-write) the file is truncated there.
+fn replay_segment(dir: &Path, seg: u32, last: bool, st: &mut Maps) -> Result<(), StoreError> {
     let path = dir.join(segment_name(seg));
-    inner.cur_seg = seg;
-    inner.segs.insert(seg, SegStat::default());
+    st.segs.insert(seg, SegStat::default());
     let file = File::open(&path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
     let mut reader = BufReader::with_capacity(256 << 10, file);
@@ -851,7 +819,7 @@ fn replay_segment(dir: &Path, seg: u32, last: bool, inner: &mut Inner) -> Result
             f.write_all(MAGIC).map_err(io_err)?;
             f.sync_all().map_err(io_err)?;
         }
-        if let Some(s) = inner.segs.get_mut(&seg) {
+        if let Some(s) = st.segs.get_mut(&seg) {
             s.bytes = MAGIC.len() as u64;
         }
         return Ok(());
@@ -868,7 +836,7 @@ fn replay_segment(dir: &Path, seg: u32, last: bool, inner: &mut Inner) -> Result
                     Err(_) => break Some("malformed record"),
                 };
                 for r in recs {
-                    if let Err(e) = inner.replay(r) {
+                    if let Err(e) = st.replay(seg, r) {
                         tracing::error!(segment = seg, error = %e, "skipping an undecodable record");
                     }
                 }
@@ -899,71 +867,59 @@ fn replay_segment(dir: &Path, seg: u32, last: bool, inner: &mut Inner) -> Result
             );
         }
     }
-    if let Some(s) = inner.segs.get_mut(&seg) {
+    if let Some(s) = st.segs.get_mut(&seg) {
         s.bytes = if last { valid } else { len };
     }
     tracing::debug!(segment = seg, frames = n, "replayed log segment");
     Ok(())
 }
 
-fn writer_loop(sh: &Shared) {
-    let (cur_seg, cur_file) = match lock(&sh.files).current.clone() {
-        Some(c) => c,
-        None => return,
-    };
-    let mut cur = (cur_seg, cur_file);
-    let always = sh.opts.fsync == Fsync::Always;
+/// Interval: fdatasync every `every`. Always: fdatasync whenever someone waits, each
+/// round covering every write made before it (group commit).
+fn syncer_loop(sh: &Shared, fsync: Fsync) {
     loop {
-        let (chunks, waiters, failed) = {
-            let mut g = lock(&sh.inner);
-            while g.pending.is_empty() && g.waiters.is_empty() {
-                if g.closing {
-                    drop(g);
-                    if let Err(e) = sh.sync_files() {
-                        tracing::error!(error = %e, "final log fsync failed");
-                    }
-                    return;
+        let waiters = {
+            let mut f = lock(&sh.files);
+            match fsync {
+                Fsync::Interval(every) => {
+                    f = sh
+                        .sync_cv
+                        .wait_timeout_while(f, every, |_| !sh.closing.load(Ordering::SeqCst))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
                 }
-                g.writer_idle = true;
-                g = sh.work.wait(g).unwrap_or_else(PoisonError::into_inner);
+                Fsync::Always => {
+                    f = sh
+                        .sync_cv
+                        .wait_while(f, |f| {
+                            f.waiters.is_empty() && !sh.closing.load(Ordering::SeqCst)
+                        })
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
             }
-            g.writer_idle = false;
-            g.in_flight = true;
-            let chunks = std::mem::take(&mut g.pending);
-            let waiters = std::mem::take(&mut g.waiters);
-            (chunks, waiters, g.failed.clone())
+            std::mem::take(&mut f.waiters)
         };
-        let result = match failed {
-            // After a failure nothing more is written: the file may end mid-frame.
-            Some(e) => Err(e),
-            None => sh
-                .write_chunks(&chunks, &mut cur)
-                .and_then(|()| if always { sh.sync_files() } else { Ok(()) })
-                .map_err(|e| e.to_string()),
-        };
+        let result = sh.sync_files().map_err(|e| format!("fdatasync: {e}"));
         if let Err(e) = &result {
             sh.fail(e);
         }
-        lock(&sh.inner).in_flight = false;
+        let synced = sh.synced.load(Ordering::Acquire);
+        let mut later = Vec::new();
         for w in waiters {
-            w.done(result.clone());
+            match &result {
+                Err(e) => drop(w.tx.send(Err(e.clone()))),
+                // Written after this round began: the next round covers it.
+                Ok(()) if w.lsn > synced => later.push(w),
+                Ok(()) => drop(w.tx.send(Ok(()))),
+            }
         }
-    }
-}
-
-fn syncer_loop(sh: &Shared, every: Duration) {
-    loop {
-        {
-            let g = lock(&sh.bg);
-            let _ = sh
-                .bg_cv
-                .wait_timeout_while(g, every, |_| !sh.closing.load(Ordering::SeqCst));
+        if !later.is_empty() {
+            lock(&sh.files).waiters.extend(later);
         }
-        if sh.closing.load(Ordering::SeqCst) {
+        if result.is_err() {
             return;
         }
-        if let Err(e) = sh.sync_files() {
-            sh.fail(&format!("fdatasync: {e}"));
+        if sh.closing.load(Ordering::SeqCst) && lock(&sh.files).waiters.is_empty() {
             return;
         }
     }
@@ -1002,7 +958,7 @@ impl Store for EmbeddedStore {
         receipt: &'a ReceiptRecord,
     ) -> BoxFut<'a, ()> {
         Box::pin(async move {
-            // Encode outside the lock; inside it only maps and the pending buffer change.
+            // Encode outside the lock; inside it only the write and the maps.
             let sblob = secret.encode();
             let rblob = format::encode_receipt(receipt);
             let mut frame = Vec::with_capacity(
@@ -1014,10 +970,11 @@ impl Store for EmbeddedStore {
             fb.finish();
             let index =
                 (receipt.custid != "anon").then_some((receipt.custid.as_str(), receipt.created));
-            self.run(move |g| {
-                g.set_secret(secret_key, sblob.into());
-                g.set_receipt(&receipt.metadata_key, rblob.into(), index);
-                g.append(&frame);
+            self.run(move |g, sh| {
+                g.write(sh, &frame)?;
+                let seg = g.cur_seg;
+                g.m.set_secret(seg, secret_key, sblob.into());
+                g.m.set_receipt(seg, &receipt.metadata_key, rblob.into(), index);
                 Ok(())
             })
             .await
@@ -1031,25 +988,24 @@ impl Store for EmbeddedStore {
         passphrase_checked: bool,
         now: u64,
     ) -> BoxFut<'a, Claim> {
-        Box::pin(self.run(move |g| {
-            let Some(entry) = g.secrets.get(secret_key) else {
+        Box::pin(self.run(move |g, sh| {
+            let Some(entry) = g.m.secrets.get(secret_key) else {
                 return Ok(Claim::Missing);
             };
             if format::secret_expires_at(&entry.blob) <= now {
-                g.remove_secret(secret_key);
                 let mut buf = Vec::new();
                 let mut fb = FrameBuilder::new(&mut buf);
                 fb.del(DEL_SECRET, secret_key);
                 fb.finish();
-                g.append(&buf);
+                g.write(sh, &buf)?;
+                g.m.remove_secret(secret_key);
                 return Ok(Claim::Missing);
             }
-            if !passphrase_checked && format::secret_has_passphrase(&entry.blob) {
-                let rec = SecretRecord::decode(&entry.blob)?;
+            let rec = SecretRecord::decode(&entry.blob)?;
+            if !passphrase_checked && rec.passphrase.is_some() {
                 return Ok(Claim::NeedsPassphrase(rec.passphrase.unwrap_or_default()));
             }
-            let rec = SecretRecord::decode(&entry.blob)?;
-            let updated = match g.receipts.get(rec.metadata_key.as_str()) {
+            let updated = match g.m.receipts.get(rec.metadata_key.as_str()) {
                 Some(e) => {
                     let mut r = format::decode_receipt(&rec.metadata_key, &e.blob)?;
                     r.mark(outcome, now);
@@ -1057,25 +1013,26 @@ impl Store for EmbeddedStore {
                 }
                 None => None,
             };
-            let mut buf = Vec::with_capacity(160);
+            let mut buf = Vec::with_capacity(192);
             let mut fb = FrameBuilder::new(&mut buf);
             fb.del(DEL_SECRET, secret_key);
             if let Some(blob) = &updated {
                 fb.put(PUT_RECEIPT, &rec.metadata_key, blob)?;
             }
             fb.finish();
-            g.remove_secret(secret_key);
+            g.write(sh, &buf)?;
+            g.m.remove_secret(secret_key);
             if let Some(blob) = updated {
                 // Same receipt key, same index entry: nothing to add to `recent`.
-                g.set_receipt(&rec.metadata_key, blob.into(), None);
+                let seg = g.cur_seg;
+                g.m.set_receipt(seg, &rec.metadata_key, blob.into(), None);
             }
-            g.append(&buf);
             Ok(Claim::Won(rec))
         }))
     }
 
     fn secret<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, Option<SecretRecord>> {
-        Box::pin(self.run(move |g| match g.secrets.get(secret_key) {
+        Box::pin(self.run(move |g, _| match g.m.secrets.get(secret_key) {
             Some(e) if format::secret_expires_at(&e.blob) > now => {
                 SecretRecord::decode(&e.blob).map(Some)
             }
@@ -1084,7 +1041,7 @@ impl Store for EmbeddedStore {
     }
 
     fn receipt<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, Option<ReceiptRecord>> {
-        Box::pin(self.run(move |g| match g.receipts.get(metadata_key) {
+        Box::pin(self.run(move |g, _| match g.m.receipts.get(metadata_key) {
             Some(e) if format::receipt_expires_at(&e.blob) > now => {
                 format::decode_receipt(metadata_key, &e.blob).map(Some)
             }
@@ -1098,13 +1055,13 @@ impl Store for EmbeddedStore {
         since: u64,
         now: u64,
     ) -> BoxFut<'a, Vec<ReceiptRecord>> {
-        Box::pin(self.run(move |g| {
+        Box::pin(self.run(move |g, _| {
             let mut out = Vec::new();
-            let Some(set) = g.recent.get(custid) else {
+            let Some(set) = g.m.recent.get(custid) else {
                 return Ok(out);
             };
             for (_, key) in set.range((since, Box::<str>::from(""))..).rev() {
-                if let Some(e) = g.receipts.get(key)
+                if let Some(e) = g.m.receipts.get(key)
                     && format::receipt_expires_at(&e.blob) > now
                 {
                     out.push(format::decode_receipt(key, &e.blob)?);
@@ -1115,20 +1072,19 @@ impl Store for EmbeddedStore {
     }
 
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
-        Box::pin(self.run(move |g| {
-            let secrets: Vec<Box<str>> = g
-                .secrets
-                .iter()
-                .filter(|(_, e)| format::secret_expires_at(&e.blob) <= now)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let receipts: Vec<Box<str>> = g
-                .receipts
-                .iter()
-                .filter(|(_, e)| format::receipt_expires_at(&e.blob) <= now)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let removed = secrets.len() + receipts.len();
+        Box::pin(self.run(move |g, sh| {
+            let secrets: Vec<Box<str>> =
+                g.m.secrets
+                    .iter()
+                    .filter(|(_, e)| format::secret_expires_at(&e.blob) <= now)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+            let receipts: Vec<Box<str>> =
+                g.m.receipts
+                    .iter()
+                    .filter(|(_, e)| format::receipt_expires_at(&e.blob) <= now)
+                    .map(|(k, _)| k.clone())
+                    .collect();
             let mut buf = Vec::new();
             for batch in secrets.chunks(BATCH) {
                 let mut fb = FrameBuilder::new(&mut buf);
@@ -1144,14 +1100,14 @@ impl Store for EmbeddedStore {
                 }
                 fb.finish();
             }
+            g.write(sh, &buf)?;
             for k in &secrets {
-                g.remove_secret(k);
+                g.m.remove_secret(k);
             }
             for k in &receipts {
-                g.remove_receipt(k);
+                g.m.remove_receipt(k);
             }
-            g.append(&buf);
-            Ok(removed)
+            Ok(secrets.len() + receipts.len())
         }))
     }
 
