@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod fmt;
 pub mod i18n;
+pub mod load;
 pub mod messages;
 pub mod pages;
 pub mod storage;

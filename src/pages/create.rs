@@ -575,7 +575,7 @@ pub fn Create() -> impl IntoView {
 fn ServerStatus() -> impl IntoView {
     let i18n = use_i18n();
     let state = use_app();
-    let status = LocalResource::new(move || {
+    let status = crate::load::load(move || {
         let server = state.server.get();
         state.settings.track();
         let api = state.api_for(&server);

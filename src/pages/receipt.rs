@@ -69,7 +69,7 @@ pub fn Receipt(
     let key = link.metadata_key.clone();
     let refresh = RwSignal::new(0u32);
     let burned = RwSignal::new(None::<Wire>);
-    let receipt = LocalResource::new({
+    let receipt = crate::load::load({
         let (api, key) = (api.clone(), key.clone());
         move || {
             refresh.track();

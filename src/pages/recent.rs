@@ -14,7 +14,7 @@ use crate::pages::receipt::state_key;
 pub fn Recent() -> impl IntoView {
     let i18n = use_i18n();
     let app = use_app();
-    let recent = LocalResource::new(move || {
+    let recent = crate::load::load(move || {
         let api = app.api();
         let signed_in = app.account.with(|a| a.is_some());
         async move {
