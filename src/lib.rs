@@ -11,6 +11,7 @@ pub mod load;
 pub mod messages;
 pub mod pages;
 pub mod storage;
+pub mod task;
 
 use wasm_bindgen::JsCast;
 

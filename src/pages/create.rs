@@ -305,7 +305,7 @@ pub fn Create() -> impl IntoView {
         move || secret.with(|s| payload_len(s, encrypt.get(), passphrase.with(|p| !p.is_empty())));
     let over = move || mode.get() == Mode::Share && used() > limit();
 
-    let action = Action::new_local(move |draft: &Draft| create(draft.clone(), state));
+    let action = crate::task::Task::new(move |draft: &Draft| create(draft.clone(), state));
     let pending = action.pending();
     Effect::new(move |_| {
         if let Some(outcome) = action.value().get() {
@@ -661,7 +661,7 @@ fn AccountPanel() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let token = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
-    let check = Action::new_local(move |credentials: &Credentials| {
+    let check = crate::task::Task::new(move |credentials: &Credentials| {
         let mut api = state.api();
         api.auth = Some(credentials.clone());
         let credentials = credentials.clone();

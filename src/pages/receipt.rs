@@ -79,7 +79,7 @@ pub fn Receipt(
     });
     let confirming = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
-    let burn = Action::new_local({
+    let burn = crate::task::Task::new({
         let (api, key) = (api.clone(), key.clone());
         move |passphrase: &String| {
             let (api, key) = (api.clone(), key.clone());

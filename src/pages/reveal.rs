@@ -95,7 +95,7 @@ pub fn Reveal(
     let show_passphrase = RwSignal::new(asks_passphrase);
     let value_heading = NodeRef::<leptos::html::H2>::new();
 
-    let action = Action::new_local({
+    let action = crate::task::Task::new({
         let link = link.clone();
         move |typed: &String| reveal(link.clone(), Zeroizing::new(typed.clone()), state)
     });
