@@ -77,8 +77,18 @@ fn type_secret(value: &str) {
         .expect("dispatch");
 }
 
-/// Mounts a fresh app in a fresh element (the test runner's own output stays in `<body>`).
+/// Mounts a fresh app on the create screen.
 async fn mount() {
+    mount_at("").await;
+}
+
+/// Mounts a fresh app in a fresh element (the test runner's own output stays in `<body>`),
+/// at the screen `hash` names.
+async fn mount_at(hash: &str) {
+    leptos::prelude::window()
+        .location()
+        .set_hash(hash)
+        .expect("hash");
     let document = leptos::prelude::document();
     if let Some(old) = document.get_element_by_id("app-under-test") {
         old.remove();
@@ -230,4 +240,82 @@ async fn an_encrypted_share_posts_only_the_envelope() {
         .get_attribute("href")
         .unwrap_or_default();
     assert!(link.contains(&format!("#/s/{}/", "s".repeat(62))), "{link}");
+}
+
+/// A reveal link for a secret key of 62 `s` and a (random-looking) decryption key.
+const REVEAL_HASH: &str = "#/s/ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+async fn reveal_with(answer: &str) {
+    fake_fetch(&format!("{API_OK} {answer}"));
+    mount_at(REVEAL_HASH).await;
+    el::<HtmlElement>("reveal").click();
+    sleep(150).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_unknown_secret_names_the_causes_and_keeps_a_passphrase_field() {
+    reveal_with(
+        "return Promise.resolve(new Response('{\"message\":\"Unknown secret\",\"secret_key\":\"s\"}', {status: 404}));",
+    )
+    .await;
+    assert!(
+        text("reveal-error").contains("read already, burned, or expired"),
+        "{}",
+        text("reveal-error")
+    );
+    el::<HtmlInputElement>("reveal-passphrase");
+    assert!(
+        text("reveal-error")
+            .find("may already have counted")
+            .is_none()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_answer_says_the_reveal_may_have_counted() {
+    reveal_with("return Promise.reject(new TypeError('Failed to fetch'));").await;
+    assert!(
+        text("reveal-error").starts_with("The server could not be reached"),
+        "{}",
+        text("reveal-error")
+    );
+    assert!(text("may-have-counted").contains("may already have counted"));
+}
+
+#[wasm_bindgen_test]
+async fn a_payload_the_key_does_not_open_is_a_damaged_link() {
+    reveal_with(
+        "return Promise.resolve(new Response(JSON.stringify({value: 'ots1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', secret_key: 's', share_domain: ''})));",
+    )
+    .await;
+    assert!(
+        text("reveal-error").starts_with("This link is damaged"),
+        "{}",
+        text("reveal-error")
+    );
+    assert!(
+        leptos::prelude::document()
+            .query_selector("[data-testid=revealed-value]")
+            .ok()
+            .flatten()
+            .is_none(),
+        "garbage was shown"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_key_leaves_the_address_bar_before_the_reveal() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.reject(new TypeError('offline'));"
+    ));
+    mount_at(REVEAL_HASH).await;
+    let hash = leptos::prelude::window()
+        .location()
+        .hash()
+        .unwrap_or_default();
+    assert!(hash.starts_with("#/s/ssss"), "{hash}");
+    assert!(
+        !hash.contains("AAECAwQF"),
+        "the key stayed in the address bar: {hash}"
+    );
 }
