@@ -240,6 +240,14 @@ async fn an_encrypted_share_posts_only_the_envelope() {
         .get_attribute("href")
         .unwrap_or_default();
     assert!(link.contains(&format!("#/s/{}/", "s".repeat(62))), "{link}");
+    // The two halves can travel apart, and the link can go out with instructions.
+    for testid in [
+        "copy-link-without-key",
+        "copy-key",
+        "copy-with-instructions",
+    ] {
+        el::<HtmlElement>(testid);
+    }
 }
 
 /// A reveal link for a secret key of 62 `s` and a (random-looking) decryption key.

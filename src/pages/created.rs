@@ -43,6 +43,30 @@ pub fn Created(
         let link = link.clone();
         move || link.clone()
     });
+    // A short text that tells the recipient what the link is, until when, and that it
+    // works once: in the creator's language, which is usually the recipient's.
+    let instructions = Signal::derive({
+        let link = link.clone();
+        move || {
+            let when = fmt::datetime(i18n.locale.get(), expires);
+            i18n.tf(
+                Key::ShareInstructions,
+                &[("link", &link), ("expires", &when)],
+            )
+        }
+    });
+    let can_share = js_sys::Reflect::has(&window().navigator(), &"share".into()).unwrap_or(false);
+    let share = move |_| {
+        let navigator = window().navigator();
+        let data = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&data, &"text".into(), &instructions.get_untracked().into());
+        if let Ok(share) = js_sys::Reflect::get(&navigator, &"share".into())
+            .and_then(wasm_bindgen::JsCast::dyn_into::<js_sys::Function>)
+        {
+            // The user may cancel the share sheet; nothing to report then.
+            let _ = share.call1(&navigator, &data);
+        }
+    };
     view! {
         <section class="card result" data-testid="result" aria-labelledby="result-title">
             <h1 id="result-title" tabindex="-1" node_ref=heading>{tr(Key::ResultTitle)}</h1>
@@ -68,6 +92,10 @@ pub fn Created(
                     })}
                     {key_text.map(|key| view! {
                         <CopyButton text=Signal::derive(move || key.clone()) label=Key::CopyKey testid="copy-key" />
+                    })}
+                    <CopyButton text=instructions label=Key::CopyWithInstructions testid="copy-with-instructions" />
+                    {can_share.then(|| view! {
+                        <button type="button" data-testid="share" on:click=share>{tr(Key::ShareButton)}</button>
                     })}
                 </div>
                 <QrCode text=link_signal label=Signal::derive(move || i18n.t(Key::QrLabel)) />
