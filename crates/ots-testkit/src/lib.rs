@@ -339,16 +339,15 @@ impl Browser {
     pub async fn wait_text(&self, testid: &str, check: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            if let Ok(e) = self
+            let found = self
                 .client
                 .find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
-                .await
+                .await;
+            if let Ok(e) = found
+                && let Ok(text) = e.text().await
+                && check(&text)
             {
-                if let Ok(text) = e.text().await {
-                    if check(&text) {
-                        return text;
-                    }
-                }
+                return text;
             }
             assert!(
                 Instant::now() < deadline,
