@@ -6,5 +6,5 @@ source "$(dirname "$0")/env.sh"
 cd "$OTS_ROOT"
 scripts/setup.sh >/dev/null
 scripts/build-app.sh >/dev/null 2>&1
-cargo build --release --locked -p ots-server -p ots-bench -q
+cargo build --release --locked -p ots-server -p ots-cli -p ots-bench -q
 exec target/release/ots-bench "$@"

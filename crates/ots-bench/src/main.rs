@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -140,6 +140,29 @@ async fn crypto_in_browser(server: &Server) -> (f64, f64) {
     )
 }
 
+/// Wall time of `ots share FILE` from process start to exit, for a file of `bytes`.
+fn cli_share(server: &Server, bytes: usize, runs: usize) -> Vec<f64> {
+    let ots = ots_testkit::root().join("target/release/ots");
+    let file = std::env::temp_dir().join("ots-bench-10k.txt");
+    std::fs::write(&file, "s".repeat(bytes)).expect("bench file");
+    (0..runs)
+        .map(|_| {
+            let t0 = Instant::now();
+            let out = Command::new(&ots)
+                .args(["share", "--server", &server.url])
+                .arg(&file)
+                .output()
+                .unwrap_or_else(|e| panic!("{} ({e}): build ots-cli", ots.display()));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            t0.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect()
+}
+
 /// Create + reveal pairs from `clients` concurrent loopback clients.
 async fn throughput(port: u16, clients: usize, pairs: usize) -> (f64, f64, f64) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
@@ -268,6 +291,13 @@ async fn main() {
     println!("| wasm seal 10 KB (AES-256-GCM) | {seal:.2} ms | | | 20 | |");
     println!("| wasm Argon2id passphrase KDF (19 MiB, t=2) | {kdf:.0} ms | | | 5 | < 500 ms |");
 
+    let cli = cli_share(&server, 10 * 1024, 20);
+    println!("\n## Command line\n");
+    println!("| figure | median | min | max | runs | target |");
+    println!("|---|---:|---:|---:|---:|---|");
+    print_timing("`ots share` of a 10 KB file → link, encrypted", &cli, "");
+    drop(server);
+
     println!("\n## Server: create + reveal pairs on loopback\n");
     println!("| store | clients | pairs | pairs/s | p50 | p99 | peak RSS | target |");
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
@@ -293,5 +323,4 @@ async fn main() {
         "| redis | 64 | {pairs} | {rate:.0} | {p50:.2} ms | {p99:.2} ms | {:.1} MB | |",
         rss_mb(on_redis.pid())
     );
-    let _ = Duration::ZERO;
 }
