@@ -292,10 +292,105 @@ pub fn secret_expires_at(blob: &[u8]) -> u64 {
         .map_or(0, u64::from_be_bytes)
 }
 
+// ---------------------------------------------------------------------------------------
+// Keys in memory.
+
+/// A key as kept in memory: `1 || 40 bytes` for a 62-character base36 key (what
+/// `new_key` makes, packed losslessly), else `0 || utf-8`. At most 255 bytes.
+pub struct KeyBuf {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl KeyBuf {
+    /// `None` for keys over 254 bytes (the store refuses to hold them).
+    pub fn new(key: &str) -> Option<KeyBuf> {
+        let mut buf = [0u8; 256];
+        if let Some(packed) = pack36(key) {
+            buf[0] = 1;
+            buf[1..41].copy_from_slice(&packed);
+            return Some(KeyBuf { buf, len: 41 });
+        }
+        let raw = key.as_bytes();
+        if raw.len() > 254 {
+            return None;
+        }
+        buf[1..=raw.len()].copy_from_slice(raw);
+        Some(KeyBuf {
+            buf,
+            len: raw.len() + 1,
+        })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// The key a [`KeyBuf`] holds.
+pub fn unpack_key(enc: &[u8]) -> String {
+    match enc.split_first() {
+        Some((1, packed)) => packed
+            .try_into()
+            .map_or_else(|_| String::new(), crate::base36_key),
+        Some((_, raw)) => String::from_utf8_lossy(raw).into_owned(),
+        None => String::new(),
+    }
+}
+
+/// Length in characters of the key a [`KeyBuf`] holds.
+pub fn unpacked_len(enc: &[u8]) -> usize {
+    match enc.first() {
+        Some(1) => ots_core::keys::KEY_LEN,
+        _ => enc.len().saturating_sub(1),
+    }
+}
+
+/// The 320-bit number a 62-digit lowercase base36 key stands for, if it is one whose
+/// [`crate::base36_key`] is the key itself (62 digits, value below 2^320).
+pub fn pack36(key: &str) -> Option<[u8; 40]> {
+    if key.len() != ots_core::keys::KEY_LEN {
+        return None;
+    }
+    // Big-endian 32-bit limbs; limbs = limbs × 36^n + (next n digits), n = 2 then 6
+    // (36^6 < 2^32), failing on overflow past 320 bits.
+    let mut limbs = [0u32; 10];
+    let (head, rest) = key.as_bytes().split_at(2);
+    for chunk in std::iter::once(head).chain(rest.chunks(6)) {
+        let mut value = 0u64;
+        let mut scale = 1u64;
+        for &c in chunk {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'z' => c - b'a' + 10,
+                _ => return None,
+            };
+            value = value * 36 + u64::from(d);
+            scale *= 36;
+        }
+        let mut carry = value;
+        for limb in limbs.iter_mut().rev() {
+            let v = u64::from(*limb) * scale + carry;
+            *limb = v as u32;
+            carry = v >> 32;
+        }
+        if carry != 0 {
+            return None;
+        }
+    }
+    let mut out = [0u8; 40];
+    for (chunk, limb) in out.chunks_exact_mut(4).zip(limbs) {
+        chunk.copy_from_slice(&limb.to_be_bytes());
+    }
+    Some(out)
+}
+
 const RECEIPT_V1: u8 = 1;
 const F_PASSPHRASE: u8 = 1;
 const F_RECEIVED: u8 = 2;
 const F_BURNED: u8 = 4;
+/// The secret key is stored packed (40 bytes) instead of as a string.
+const F_PACKED_KEY: u8 = 8;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -375,6 +470,10 @@ pub fn encode_receipt(r: &ReceiptRecord) -> Vec<u8> {
     if r.burned.is_some() {
         flags |= F_BURNED;
     }
+    let packed = pack36(&r.secret_key);
+    if packed.is_some() {
+        flags |= F_PACKED_KEY;
+    }
     out.push(flags);
     if let Some(t) = r.received {
         put_varint(&mut out, t);
@@ -382,7 +481,10 @@ pub fn encode_receipt(r: &ReceiptRecord) -> Vec<u8> {
     if let Some(t) = r.burned {
         put_varint(&mut out, t);
     }
-    put_str(&mut out, &r.secret_key);
+    match &packed {
+        Some(p) => out.extend_from_slice(p),
+        None => put_str(&mut out, &r.secret_key),
+    }
     put_str(&mut out, &r.custid);
     put_varint(&mut out, r.recipients.len() as u64);
     for rcpt in &r.recipients {
@@ -421,7 +523,16 @@ pub fn decode_receipt(metadata_key: &str, b: &[u8]) -> Result<ReceiptRecord, Sto
     } else {
         None
     };
-    let secret_key = c.str()?;
+    let secret_key = if flags & F_PACKED_KEY != 0 {
+        let p: &[u8; 40] =
+            c.b.get(c.at..c.at + 40)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(StoreError::Corrupt)?;
+        c.at += 40;
+        crate::base36_key(p)
+    } else {
+        c.str()?
+    };
     let custid = c.str()?;
     let n = c.varint()?;
     let mut recipients = Vec::new();
@@ -490,8 +601,12 @@ mod tests {
             share_domain: String::new(),
         };
         let b = encode_receipt(&r);
-        assert!(b.len() < 100, "{}", b.len());
         assert_eq!(decode_receipt(&r.metadata_key, &b).expect("decode"), r);
+        // A key as new_key makes them is packed: 40 bytes instead of 1 + 62.
+        r.secret_key = crate::base36_key(&[0xa5; 40]);
+        let packed = encode_receipt(&r);
+        assert_eq!(packed.len(), b.len() - 23);
+        assert_eq!(decode_receipt(&r.metadata_key, &packed).expect("decode"), r);
         assert_eq!(receipt_expires_at(&b), r.expires_at);
         r.state = State::Burned;
         r.burned = Some(5);
@@ -505,6 +620,44 @@ mod tests {
         for cut in 0..b.len() {
             assert!(decode_receipt("k", &b[..cut]).is_err(), "cut {cut}");
         }
+    }
+
+    #[test]
+    fn keys_pack_only_when_lossless() {
+        let mut state = 7u64;
+        for i in 0..500 {
+            let mut r = [0u8; 40];
+            for b in r.iter_mut() {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                *b = (state >> 56) as u8;
+            }
+            if i == 0 {
+                r = [0xff; 40];
+            }
+            let key = crate::base36_key(&r);
+            assert_eq!(pack36(&key), Some(r));
+            let enc = KeyBuf::new(&key).expect("fits");
+            assert_eq!(enc.as_bytes().len(), 41);
+            assert_eq!(unpack_key(enc.as_bytes()), key);
+            assert_eq!(unpacked_len(enc.as_bytes()), 62);
+        }
+        // Above 2^320, upper case, wrong length, other characters: kept as they are.
+        for key in [
+            "z".repeat(62),
+            "A".repeat(62),
+            "0".repeat(61),
+            format!("{}-", "0".repeat(61)),
+            "short-key".into(),
+        ] {
+            assert_eq!(pack36(&key), None, "{key}");
+            let enc = KeyBuf::new(&key).expect("fits");
+            assert_eq!(unpack_key(enc.as_bytes()), key);
+            assert_eq!(unpacked_len(enc.as_bytes()), key.len());
+        }
+        assert!(KeyBuf::new(&"k".repeat(254)).is_some());
+        assert!(KeyBuf::new(&"k".repeat(255)).is_none());
     }
 
     #[test]

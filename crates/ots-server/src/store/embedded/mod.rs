@@ -30,7 +30,7 @@
 
 mod format;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -41,8 +41,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
 use self::format::{
-    DEL_RECEIPT, DEL_SECRET, FrameBuilder, FrameReader, MAGIC, Next, PUT_RECEIPT, PUT_SECRET,
-    RECORD_OVERHEAD, Record,
+    DEL_RECEIPT, DEL_SECRET, FrameBuilder, FrameReader, KeyBuf, MAGIC, Next, PUT_RECEIPT,
+    PUT_SECRET, RECORD_OVERHEAD, Record,
 };
 use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, Store, StoreError};
 
@@ -121,14 +121,70 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A live record: its encoded value and the segment holding its latest put.
-struct Entry {
-    blob: Box<[u8]>,
+/// A live record in one allocation, `klen || key || value` (the key as a [`KeyBuf`]),
+/// and the segment holding its latest put. Hashed and compared by its key alone, so a
+/// set of them is a map looked up by key bytes (`Borrow<[u8]>`): a receipt costs about
+/// 170 bytes of memory in all.
+struct Rec {
+    data: Box<[u8]>,
     seg: u32,
 }
 
-fn rec_size(key: &str, blob: &[u8]) -> u64 {
-    (RECORD_OVERHEAD + key.len() + blob.len()) as u64
+impl Rec {
+    fn new(key: &KeyBuf, value: &[u8], seg: u32) -> Rec {
+        let k = key.as_bytes();
+        let mut data = Vec::with_capacity(1 + k.len() + value.len());
+        data.push(k.len() as u8);
+        data.extend_from_slice(k);
+        data.extend_from_slice(value);
+        Rec {
+            data: data.into_boxed_slice(),
+            seg,
+        }
+    }
+
+    fn key_bytes(&self) -> &[u8] {
+        let n = self.data.first().map_or(0, |&n| usize::from(n));
+        self.data.get(1..1 + n).unwrap_or_default()
+    }
+
+    fn value(&self) -> &[u8] {
+        let n = self.data.first().map_or(0, |&n| usize::from(n));
+        self.data.get(1 + n..).unwrap_or_default()
+    }
+
+    fn key(&self) -> String {
+        format::unpack_key(self.key_bytes())
+    }
+
+    /// Its put record's size in the log, for the segment accounting.
+    fn size(&self) -> u64 {
+        (RECORD_OVERHEAD + format::unpacked_len(self.key_bytes()) + self.value().len()) as u64
+    }
+}
+
+impl std::hash::Hash for Rec {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key_bytes().hash(h);
+    }
+}
+
+impl PartialEq for Rec {
+    fn eq(&self, other: &Rec) -> bool {
+        self.key_bytes() == other.key_bytes()
+    }
+}
+
+impl Eq for Rec {}
+
+impl std::borrow::Borrow<[u8]> for Rec {
+    fn borrow(&self) -> &[u8] {
+        self.key_bytes()
+    }
+}
+
+fn key_buf(key: &str) -> Result<KeyBuf, StoreError> {
+    KeyBuf::new(key).ok_or_else(|| StoreError::Backend("key too long".into()))
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -142,8 +198,8 @@ struct SegStat {
 /// The live records, and what each segment holds.
 #[derive(Default)]
 struct Maps {
-    secrets: HashMap<Box<str>, Entry>,
-    receipts: HashMap<Box<str>, Entry>,
+    secrets: HashSet<Rec>,
+    receipts: HashSet<Rec>,
     /// custid → (created, metadata_key), for `recent` (accounts only, not `anon`).
     recent: HashMap<Box<str>, BTreeSet<(u64, Box<str>)>>,
     segs: BTreeMap<u32, SegStat>,
@@ -162,43 +218,44 @@ impl Maps {
         }
     }
 
-    /// Stores an encoded secret whose put is in segment `seg`.
-    fn set_secret(&mut self, seg: u32, key: &str, blob: Box<[u8]>) {
-        let n = rec_size(key, &blob);
-        let old = match self.secrets.get_mut(key) {
-            Some(e) => Some(std::mem::replace(e, Entry { blob, seg })),
-            None => {
-                self.secrets.insert(key.into(), Entry { blob, seg });
-                None
-            }
+    fn secret(&self, key: &str) -> Option<&Rec> {
+        self.secrets.get(KeyBuf::new(key)?.as_bytes())
+    }
+
+    fn receipt(&self, key: &str) -> Option<&Rec> {
+        self.receipts.get(KeyBuf::new(key)?.as_bytes())
+    }
+
+    /// Stores a record whose put is in segment `seg`, replacing any with its key.
+    fn set(&mut self, tag: u8, seg: u32, key: &KeyBuf, value: &[u8]) {
+        let rec = Rec::new(key, value, seg);
+        let n = rec.size();
+        let set = if tag == PUT_SECRET {
+            &mut self.secrets
+        } else {
+            &mut self.receipts
         };
-        if let Some(old) = old {
-            self.live_sub(old.seg, rec_size(key, &old.blob));
+        if let Some(old) = set.replace(rec) {
+            self.live_sub(old.seg, old.size());
         }
         self.live_add(seg, n);
     }
 
-    fn remove_secret(&mut self, key: &str) -> Option<Box<[u8]>> {
-        let old = self.secrets.remove(key)?;
-        self.live_sub(old.seg, rec_size(key, &old.blob));
-        Some(old.blob)
+    fn set_secret(&mut self, seg: u32, key: &KeyBuf, value: &[u8]) {
+        self.set(PUT_SECRET, seg, key, value);
     }
 
     /// Stores an encoded receipt whose put is in segment `seg`; `index` = (custid,
     /// created) when it belongs to an account.
-    fn set_receipt(&mut self, seg: u32, key: &str, blob: Box<[u8]>, index: Option<(&str, u64)>) {
-        let n = rec_size(key, &blob);
-        let old = match self.receipts.get_mut(key) {
-            Some(e) => Some(std::mem::replace(e, Entry { blob, seg })),
-            None => {
-                self.receipts.insert(key.into(), Entry { blob, seg });
-                None
-            }
-        };
-        if let Some(old) = old {
-            self.live_sub(old.seg, rec_size(key, &old.blob));
-        }
-        self.live_add(seg, n);
+    fn set_receipt(
+        &mut self,
+        seg: u32,
+        key: &str,
+        kb: &KeyBuf,
+        value: &[u8],
+        index: Option<(&str, u64)>,
+    ) {
+        self.set(PUT_RECEIPT, seg, kb, value);
         if let Some((custid, created)) = index {
             self.recent
                 .entry(custid.into())
@@ -207,10 +264,32 @@ impl Maps {
         }
     }
 
-    fn remove_receipt(&mut self, key: &str) -> Option<Box<[u8]>> {
-        let old = self.receipts.remove(key)?;
-        self.live_sub(old.seg, rec_size(key, &old.blob));
-        if let Ok(r) = format::decode_receipt(key, &old.blob)
+    /// Moves a record's accounting to segment `seg` (it was copied there).
+    fn reseat(&mut self, tag: u8, key: &[u8], seg: u32) {
+        let set = if tag == PUT_SECRET {
+            &mut self.secrets
+        } else {
+            &mut self.receipts
+        };
+        if let Some(mut rec) = set.take(key) {
+            let n = rec.size();
+            let old = std::mem::replace(&mut rec.seg, seg);
+            set.insert(rec);
+            self.live_sub(old, n);
+            self.live_add(seg, n);
+        }
+    }
+
+    fn remove_secret(&mut self, key: &str) -> Option<Rec> {
+        let old = self.secrets.take(KeyBuf::new(key)?.as_bytes())?;
+        self.live_sub(old.seg, old.size());
+        Some(old)
+    }
+
+    fn remove_receipt(&mut self, key: &str) -> Option<Rec> {
+        let old = self.receipts.take(KeyBuf::new(key)?.as_bytes())?;
+        self.live_sub(old.seg, old.size());
+        if let Ok(r) = format::decode_receipt(key, old.value())
             && r.custid != "anon"
             && let Some(set) = self.recent.get_mut(r.custid.as_str())
         {
@@ -219,7 +298,7 @@ impl Maps {
                 self.recent.remove(r.custid.as_str());
             }
         }
-        Some(old.blob)
+        Some(old)
     }
 
     /// Applies one replayed record of segment `seg`.
@@ -229,7 +308,7 @@ impl Maps {
                 tag: PUT_SECRET,
                 key,
                 value,
-            } => self.set_secret(seg, key, value.into()),
+            } => self.set_secret(seg, &key_buf(key)?, value),
             Record::Put {
                 tag: PUT_RECEIPT,
                 key,
@@ -237,7 +316,7 @@ impl Maps {
             } => {
                 let r = format::decode_receipt(key, value)?;
                 let index = (r.custid != "anon").then_some((r.custid.as_str(), r.created));
-                self.set_receipt(seg, key, value.into(), index);
+                self.set_receipt(seg, key, &key_buf(key)?, value, index);
             }
             Record::Del {
                 tag: DEL_SECRET,
@@ -448,22 +527,22 @@ impl EmbeddedStore {
         };
         // Expired records are gone for every reader: drop them now.
         let now = unix_now();
-        let dead: Vec<Box<str>> = inner
+        let dead: Vec<String> = inner
             .m
             .secrets
             .iter()
-            .filter(|(_, e)| format::secret_expires_at(&e.blob) <= now)
-            .map(|(k, _)| k.clone())
+            .filter(|r| format::secret_expires_at(r.value()) <= now)
+            .map(Rec::key)
             .collect();
         for k in dead {
             inner.m.remove_secret(&k);
         }
-        let dead: Vec<Box<str>> = inner
+        let dead: Vec<String> = inner
             .m
             .receipts
             .iter()
-            .filter(|(_, e)| format::receipt_expires_at(&e.blob) <= now)
-            .map(|(k, _)| k.clone())
+            .filter(|r| format::receipt_expires_at(r.value()) <= now)
+            .map(Rec::key)
             .collect();
         for k in dead {
             inner.m.remove_receipt(&k);
@@ -732,24 +811,25 @@ impl Shared {
             keys.extend(
                 g.m.secrets
                     .iter()
-                    .filter(|(_, e)| e.seg == seg)
-                    .map(|(k, _)| (PUT_SECRET, k.clone())),
+                    .filter(|r| r.seg == seg)
+                    .map(|r| (PUT_SECRET, r.key().into())),
             );
             keys.extend(
                 g.m.receipts
                     .iter()
-                    .filter(|(_, e)| e.seg == seg)
-                    .map(|(k, _)| (PUT_RECEIPT, k.clone())),
+                    .filter(|r| r.seg == seg)
+                    .map(|r| (PUT_RECEIPT, r.key().into())),
             );
         }
-        keys.retain(|(tag, key)| {
-            let map = if *tag == PUT_SECRET {
-                &g.m.secrets
+        fn find<'m>(m: &'m Maps, seg: u32, tag: u8, key: &str) -> Option<&'m Rec> {
+            if tag == PUT_SECRET {
+                m.secret(key)
             } else {
-                &g.m.receipts
-            };
-            map.get(&**key).is_some_and(|e| e.seg == seg)
-        });
+                m.receipt(key)
+            }
+            .filter(|r| r.seg == seg)
+        }
+        keys.retain(|(tag, key)| find(&g.m, seg, *tag, key).is_some());
         // A key listed twice (put in `seg`, then put again there) is copied once.
         keys.sort_unstable();
         keys.dedup();
@@ -757,36 +837,23 @@ impl Shared {
             return Ok(());
         }
         let mut buf = Vec::new();
-        let mut moved = 0u64;
+        let mut moved = Vec::with_capacity(keys.len());
         for batch in keys.chunks(BATCH) {
             let mut frame = FrameBuilder::new(&mut buf);
             for (tag, key) in batch {
-                let map = if *tag == PUT_SECRET {
-                    &g.m.secrets
-                } else {
-                    &g.m.receipts
-                };
-                if let Some(e) = map.get(&**key) {
-                    frame.put(*tag, key, &e.blob)?;
-                    moved += rec_size(key, &e.blob);
+                if let Some(r) = find(&g.m, seg, *tag, key) {
+                    frame.put(*tag, key, r.value())?;
+                    moved.push((*tag, r.key_bytes().to_vec()));
                 }
             }
             frame.finish();
         }
+        keys.clear();
         g.write(self, &buf)?;
         let cur = g.cur_seg;
-        for (tag, key) in keys.drain(..) {
-            let map = if tag == PUT_SECRET {
-                &mut g.m.secrets
-            } else {
-                &mut g.m.receipts
-            };
-            if let Some(e) = map.get_mut(&*key) {
-                e.seg = cur;
-            }
+        for (tag, kb) in moved {
+            g.m.reseat(tag, &kb, cur);
         }
-        g.m.live_sub(seg, moved);
-        g.m.live_add(cur, moved);
         Ok(())
     }
 }
@@ -970,11 +1037,12 @@ impl Store for EmbeddedStore {
             fb.finish();
             let index =
                 (receipt.custid != "anon").then_some((receipt.custid.as_str(), receipt.created));
+            let (skey, rkey) = (key_buf(secret_key)?, key_buf(&receipt.metadata_key)?);
             self.run(move |g, sh| {
                 g.write(sh, &frame)?;
                 let seg = g.cur_seg;
-                g.m.set_secret(seg, secret_key, sblob.into());
-                g.m.set_receipt(seg, &receipt.metadata_key, rblob.into(), index);
+                g.m.set_secret(seg, &skey, &sblob);
+                g.m.set_receipt(seg, &receipt.metadata_key, &rkey, &rblob, index);
                 Ok(())
             })
             .await
@@ -989,10 +1057,10 @@ impl Store for EmbeddedStore {
         now: u64,
     ) -> BoxFut<'a, Claim> {
         Box::pin(self.run(move |g, sh| {
-            let Some(entry) = g.m.secrets.get(secret_key) else {
+            let Some(entry) = g.m.secret(secret_key) else {
                 return Ok(Claim::Missing);
             };
-            if format::secret_expires_at(&entry.blob) <= now {
+            if format::secret_expires_at(entry.value()) <= now {
                 let mut buf = Vec::new();
                 let mut fb = FrameBuilder::new(&mut buf);
                 fb.del(DEL_SECRET, secret_key);
@@ -1001,13 +1069,13 @@ impl Store for EmbeddedStore {
                 g.m.remove_secret(secret_key);
                 return Ok(Claim::Missing);
             }
-            let rec = SecretRecord::decode(&entry.blob)?;
+            let rec = SecretRecord::decode(entry.value())?;
             if !passphrase_checked && rec.passphrase.is_some() {
                 return Ok(Claim::NeedsPassphrase(rec.passphrase.unwrap_or_default()));
             }
-            let updated = match g.m.receipts.get(rec.metadata_key.as_str()) {
+            let updated = match g.m.receipt(&rec.metadata_key) {
                 Some(e) => {
-                    let mut r = format::decode_receipt(&rec.metadata_key, &e.blob)?;
+                    let mut r = format::decode_receipt(&rec.metadata_key, e.value())?;
                     r.mark(outcome, now);
                     Some(format::encode_receipt(&r))
                 }
@@ -1025,25 +1093,26 @@ impl Store for EmbeddedStore {
             if let Some(blob) = updated {
                 // Same receipt key, same index entry: nothing to add to `recent`.
                 let seg = g.cur_seg;
-                g.m.set_receipt(seg, &rec.metadata_key, blob.into(), None);
+                let kb = key_buf(&rec.metadata_key)?;
+                g.m.set_receipt(seg, &rec.metadata_key, &kb, &blob, None);
             }
             Ok(Claim::Won(rec))
         }))
     }
 
     fn secret<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, Option<SecretRecord>> {
-        Box::pin(self.run(move |g, _| match g.m.secrets.get(secret_key) {
-            Some(e) if format::secret_expires_at(&e.blob) > now => {
-                SecretRecord::decode(&e.blob).map(Some)
+        Box::pin(self.run(move |g, _| match g.m.secret(secret_key) {
+            Some(e) if format::secret_expires_at(e.value()) > now => {
+                SecretRecord::decode(e.value()).map(Some)
             }
             _ => Ok(None),
         }))
     }
 
     fn receipt<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, Option<ReceiptRecord>> {
-        Box::pin(self.run(move |g, _| match g.m.receipts.get(metadata_key) {
-            Some(e) if format::receipt_expires_at(&e.blob) > now => {
-                format::decode_receipt(metadata_key, &e.blob).map(Some)
+        Box::pin(self.run(move |g, _| match g.m.receipt(metadata_key) {
+            Some(e) if format::receipt_expires_at(e.value()) > now => {
+                format::decode_receipt(metadata_key, e.value()).map(Some)
             }
             _ => Ok(None),
         }))
@@ -1061,10 +1130,10 @@ impl Store for EmbeddedStore {
                 return Ok(out);
             };
             for (_, key) in set.range((since, Box::<str>::from(""))..).rev() {
-                if let Some(e) = g.m.receipts.get(key)
-                    && format::receipt_expires_at(&e.blob) > now
+                if let Some(e) = g.m.receipt(key)
+                    && format::receipt_expires_at(e.value()) > now
                 {
-                    out.push(format::decode_receipt(key, &e.blob)?);
+                    out.push(format::decode_receipt(key, e.value())?);
                 }
             }
             Ok(out)
@@ -1073,17 +1142,17 @@ impl Store for EmbeddedStore {
 
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
         Box::pin(self.run(move |g, sh| {
-            let secrets: Vec<Box<str>> =
+            let secrets: Vec<String> =
                 g.m.secrets
                     .iter()
-                    .filter(|(_, e)| format::secret_expires_at(&e.blob) <= now)
-                    .map(|(k, _)| k.clone())
+                    .filter(|r| format::secret_expires_at(r.value()) <= now)
+                    .map(Rec::key)
                     .collect();
-            let receipts: Vec<Box<str>> =
+            let receipts: Vec<String> =
                 g.m.receipts
                     .iter()
-                    .filter(|(_, e)| format::receipt_expires_at(&e.blob) <= now)
-                    .map(|(k, _)| k.clone())
+                    .filter(|r| format::receipt_expires_at(r.value()) <= now)
+                    .map(Rec::key)
                     .collect();
             let mut buf = Vec::new();
             for batch in secrets.chunks(BATCH) {
