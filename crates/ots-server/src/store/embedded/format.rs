@@ -429,6 +429,16 @@ impl<'a> Cursor<'a> {
         Err(StoreError::Corrupt)
     }
 
+    fn str_ref(&mut self) -> Result<&'a str, StoreError> {
+        let n = usize::try_from(self.varint()?).map_err(|_| StoreError::Corrupt)?;
+        let s = self
+            .b
+            .get(self.at..self.at.checked_add(n).ok_or(StoreError::Corrupt)?)
+            .ok_or(StoreError::Corrupt)?;
+        self.at += n;
+        std::str::from_utf8(s).map_err(|_| StoreError::Corrupt)
+    }
+
     fn str(&mut self) -> Result<String, StoreError> {
         let n = usize::try_from(self.varint()?).map_err(|_| StoreError::Corrupt)?;
         let s = self
@@ -558,6 +568,31 @@ pub fn decode_receipt(metadata_key: &str, b: &[u8]) -> Result<ReceiptRecord, Sto
     })
 }
 
+/// `(custid, created)` of an encoded receipt, without decoding (or allocating) the rest.
+pub fn receipt_owner(b: &[u8]) -> Option<(&str, u64)> {
+    let mut c = Cursor { b, at: 1 };
+    for _ in 0..2 {
+        c.varint().ok()?;
+    }
+    let created = c.varint().ok()?;
+    for _ in 0..2 {
+        c.varint().ok()?;
+    }
+    c.byte().ok()?;
+    let flags = c.byte().ok()?;
+    for f in [F_RECEIVED, F_BURNED] {
+        if flags & f != 0 {
+            c.varint().ok()?;
+        }
+    }
+    if flags & F_PACKED_KEY != 0 {
+        c.at += 40;
+    } else {
+        c.str_ref().ok()?;
+    }
+    Some((c.str_ref().ok()?, created))
+}
+
 /// `expires_at` of an encoded receipt without decoding the rest.
 pub fn receipt_expires_at(b: &[u8]) -> u64 {
     let mut c = Cursor { b, at: 1 };
@@ -602,12 +637,15 @@ mod tests {
         };
         let b = encode_receipt(&r);
         assert_eq!(decode_receipt(&r.metadata_key, &b).expect("decode"), r);
+        assert_eq!(receipt_owner(&b), Some(("anon", r.created)));
         // A key as new_key makes them is packed: 40 bytes instead of 1 + 62.
         r.secret_key = crate::base36_key(&[0xa5; 40]);
         let packed = encode_receipt(&r);
         assert_eq!(packed.len(), b.len() - 23);
         assert_eq!(decode_receipt(&r.metadata_key, &packed).expect("decode"), r);
+        assert_eq!(receipt_owner(&packed), Some(("anon", r.created)));
         assert_eq!(receipt_expires_at(&b), r.expires_at);
+        assert_eq!(receipt_owner(&b), Some(("anon", r.created)));
         r.state = State::Burned;
         r.burned = Some(5);
         r.received = Some(u64::MAX);
@@ -617,6 +655,7 @@ mod tests {
         r.share_domain = "x.example".into();
         let b = encode_receipt(&r);
         assert_eq!(decode_receipt(&r.metadata_key, &b).expect("decode"), r);
+        assert_eq!(receipt_owner(&b), Some(("alice@example.com", r.created)));
         for cut in 0..b.len() {
             assert!(decode_receipt("k", &b[..cut]).is_err(), "cut {cut}");
         }

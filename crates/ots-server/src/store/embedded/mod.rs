@@ -98,8 +98,14 @@ pub struct Stats {
     pub live_bytes: u64,
 }
 
-/// Most records in one sweep or compaction frame.
-const BATCH: usize = 512;
+/// Most records a compaction copies per hold of the lock.
+const BATCH: usize = 256;
+/// Most records a sweep deletes per hold of the lock.
+const SWEEP_BATCH: usize = 128;
+/// Pause of a sweep or compaction after each batch that did something. The store's mutex
+/// is not fair: without a pause, a maintenance loop takes the lock back before a woken
+/// request thread gets to run, and requests can wait for the whole loop.
+const PAUSE: Duration = Duration::from_millis(1);
 /// How often the compactor looks at the log.
 const COMPACT_CHECK: Duration = Duration::from_secs(1);
 
@@ -122,16 +128,21 @@ fn unix_now() -> u64 {
 }
 
 /// A live record in one allocation, `klen || key || value` (the key as a [`KeyBuf`]),
-/// and the segment holding its latest put. Hashed and compared by its key alone, so a
-/// set of them is a map looked up by key bytes (`Borrow<[u8]>`): a receipt costs about
-/// 170 bytes of memory in all.
+/// the segment holding its latest put, and its expiry (so a sweep reads only the table,
+/// not every record). Hashed and compared by its key alone, so a set of them is a map
+/// looked up by key bytes (`Borrow<[u8]>`). A receipt costs about 175 bytes in all.
 struct Rec {
     data: Box<[u8]>,
     seg: u32,
+    /// `expires_at - EXP_BASE`, 0 if earlier, `u32::MAX` if later than fits.
+    exp: u32,
 }
 
+/// Origin of [`Rec::exp`] (2020-09-13).
+const EXP_BASE: u64 = 1_600_000_000;
+
 impl Rec {
-    fn new(key: &KeyBuf, value: &[u8], seg: u32) -> Rec {
+    fn new(key: &KeyBuf, value: &[u8], seg: u32, expires_at: u64) -> Rec {
         let k = key.as_bytes();
         let mut data = Vec::with_capacity(1 + k.len() + value.len());
         data.push(k.len() as u8);
@@ -140,7 +151,13 @@ impl Rec {
         Rec {
             data: data.into_boxed_slice(),
             seg,
+            exp: u32::try_from(expires_at.saturating_sub(EXP_BASE)).unwrap_or(u32::MAX),
         }
+    }
+
+    /// Whether it may have expired at `now` (the caller checks its value to be sure).
+    fn maybe_due(&self, now: u64) -> bool {
+        self.exp == 0 || self.exp == u32::MAX || u64::from(self.exp) + EXP_BASE <= now
     }
 
     fn key_bytes(&self) -> &[u8] {
@@ -183,6 +200,66 @@ impl std::borrow::Borrow<[u8]> for Rec {
     }
 }
 
+/// Shards of a [`Table`]: a sweep holds the lock for one shard at a time.
+const SHARDS: usize = 64;
+
+/// Records split over [`SHARDS`] sets by key.
+struct Table {
+    shards: Vec<HashSet<Rec>>,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table {
+            shards: (0..SHARDS).map(|_| HashSet::new()).collect(),
+        }
+    }
+}
+
+impl Table {
+    fn shard_of(key: &[u8]) -> usize {
+        match key {
+            // A packed key is a random number: its last byte is uniform.
+            [1, .., last] if key.len() == 41 => usize::from(*last) % SHARDS,
+            // Anything else: FNV-1a.
+            _ => {
+                let h = key.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                (h % SHARDS as u64) as usize
+            }
+        }
+    }
+
+    fn shard(&self, key: &[u8]) -> &HashSet<Rec> {
+        &self.shards[Self::shard_of(key)]
+    }
+
+    fn shard_mut(&mut self, key: &[u8]) -> &mut HashSet<Rec> {
+        &mut self.shards[Self::shard_of(key)]
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&Rec> {
+        self.shard(key).get(key)
+    }
+
+    fn replace(&mut self, rec: Rec) -> Option<Rec> {
+        self.shard_mut(rec.key_bytes()).replace(rec)
+    }
+
+    fn take(&mut self, key: &[u8]) -> Option<Rec> {
+        self.shard_mut(key).take(key)
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(HashSet::len).sum()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Rec> {
+        self.shards.iter().flatten()
+    }
+}
+
 fn key_buf(key: &str) -> Result<KeyBuf, StoreError> {
     KeyBuf::new(key).ok_or_else(|| StoreError::Backend("key too long".into()))
 }
@@ -198,8 +275,8 @@ struct SegStat {
 /// The live records, and what each segment holds.
 #[derive(Default)]
 struct Maps {
-    secrets: HashSet<Rec>,
-    receipts: HashSet<Rec>,
+    secrets: Table,
+    receipts: Table,
     /// custid → (created, metadata_key), for `recent` (accounts only, not `anon`).
     recent: HashMap<Box<str>, BTreeSet<(u64, Box<str>)>>,
     segs: BTreeMap<u32, SegStat>,
@@ -228,7 +305,12 @@ impl Maps {
 
     /// Stores a record whose put is in segment `seg`, replacing any with its key.
     fn set(&mut self, tag: u8, seg: u32, key: &KeyBuf, value: &[u8]) {
-        let rec = Rec::new(key, value, seg);
+        let expires_at = if tag == PUT_SECRET {
+            format::secret_expires_at(value)
+        } else {
+            format::receipt_expires_at(value)
+        };
+        let rec = Rec::new(key, value, seg, expires_at);
         let n = rec.size();
         let set = if tag == PUT_SECRET {
             &mut self.secrets
@@ -274,28 +356,37 @@ impl Maps {
         if let Some(mut rec) = set.take(key) {
             let n = rec.size();
             let old = std::mem::replace(&mut rec.seg, seg);
-            set.insert(rec);
+            set.replace(rec);
             self.live_sub(old, n);
             self.live_add(seg, n);
         }
     }
 
     fn remove_secret(&mut self, key: &str) -> Option<Rec> {
-        let old = self.secrets.take(KeyBuf::new(key)?.as_bytes())?;
-        self.live_sub(old.seg, old.size());
-        Some(old)
+        self.remove(DEL_SECRET, key, KeyBuf::new(key)?.as_bytes())
     }
 
     fn remove_receipt(&mut self, key: &str) -> Option<Rec> {
-        let old = self.receipts.take(KeyBuf::new(key)?.as_bytes())?;
+        self.remove(DEL_RECEIPT, key, KeyBuf::new(key)?.as_bytes())
+    }
+
+    /// Removes the record `key` (whose [`KeyBuf`] bytes are `kb`).
+    fn remove(&mut self, tag: u8, key: &str, kb: &[u8]) -> Option<Rec> {
+        let table = if tag == DEL_SECRET {
+            &mut self.secrets
+        } else {
+            &mut self.receipts
+        };
+        let old = table.take(kb)?;
         self.live_sub(old.seg, old.size());
-        if let Ok(r) = format::decode_receipt(key, old.value())
-            && r.custid != "anon"
-            && let Some(set) = self.recent.get_mut(r.custid.as_str())
+        if tag == DEL_RECEIPT
+            && let Some((custid, created)) = format::receipt_owner(old.value())
+            && custid != "anon"
+            && let Some(set) = self.recent.get_mut(custid)
         {
-            set.remove(&(r.created, Box::from(key)));
+            set.remove(&(created, Box::from(key)));
             if set.is_empty() {
-                self.recent.remove(r.custid.as_str());
+                self.recent.remove(custid);
             }
         }
         Some(old)
@@ -399,6 +490,54 @@ impl Inner {
         self.lsn += n;
         sh.written.store(self.lsn, Ordering::Release);
         Ok(())
+    }
+
+    /// Deletes up to [`SWEEP_BATCH`] expired records of shard `shard`; returns how many,
+    /// and whether more may be due there.
+    fn sweep_shard(
+        &mut self,
+        sh: &Shared,
+        shard: usize,
+        now: u64,
+    ) -> Result<(usize, bool), StoreError> {
+        let mut due: Vec<(u8, Vec<u8>)> = Vec::new();
+        for (tag, table) in [
+            (DEL_SECRET, &self.m.secrets),
+            (DEL_RECEIPT, &self.m.receipts),
+        ] {
+            for r in &table.shards[shard] {
+                if due.len() >= SWEEP_BATCH {
+                    break;
+                }
+                // The slot's expiry first: only candidates are read from the heap.
+                if !r.maybe_due(now) {
+                    continue;
+                }
+                let expires_at = if tag == DEL_SECRET {
+                    format::secret_expires_at(r.value())
+                } else {
+                    format::receipt_expires_at(r.value())
+                };
+                if expires_at <= now {
+                    due.push((tag, r.key_bytes().to_vec()));
+                }
+            }
+        }
+        if due.is_empty() {
+            return Ok((0, false));
+        }
+        let keys: Vec<String> = due.iter().map(|(_, kb)| format::unpack_key(kb)).collect();
+        let mut buf = Vec::new();
+        let mut fb = FrameBuilder::new(&mut buf);
+        for ((tag, _), key) in due.iter().zip(&keys) {
+            fb.del(*tag, key);
+        }
+        fb.finish();
+        self.write(sh, &buf)?;
+        for ((tag, kb), key) in due.iter().zip(&keys) {
+            self.m.remove(*tag, key, kb);
+        }
+        Ok((due.len(), due.len() >= SWEEP_BATCH))
     }
 }
 
@@ -796,65 +935,62 @@ impl Shared {
     }
 
     /// Re-appends the listed records (or, with `scan`, every record) whose latest put is
-    /// still in `seg`.
+    /// still in `seg`: at most [`BATCH`] per hold of the lock, pausing after each.
     fn move_live(
         &self,
         seg: u32,
         keys: &mut Vec<(u8, Box<str>)>,
         scan: bool,
     ) -> Result<(), StoreError> {
-        let mut guard = lock(&self.inner);
-        guard.check()?;
-        let g = &mut *guard;
         if scan {
+            let g = lock(&self.inner);
             keys.clear();
-            keys.extend(
-                g.m.secrets
-                    .iter()
-                    .filter(|r| r.seg == seg)
-                    .map(|r| (PUT_SECRET, r.key().into())),
-            );
-            keys.extend(
-                g.m.receipts
-                    .iter()
-                    .filter(|r| r.seg == seg)
-                    .map(|r| (PUT_RECEIPT, r.key().into())),
-            );
-        }
-        fn find<'m>(m: &'m Maps, seg: u32, tag: u8, key: &str) -> Option<&'m Rec> {
-            if tag == PUT_SECRET {
-                m.secret(key)
-            } else {
-                m.receipt(key)
+            for (tag, table) in [(PUT_SECRET, &g.m.secrets), (PUT_RECEIPT, &g.m.receipts)] {
+                keys.extend(
+                    table
+                        .iter()
+                        .filter(|r| r.seg == seg)
+                        .map(|r| (tag, r.key().into())),
+                );
             }
-            .filter(|r| r.seg == seg)
         }
-        keys.retain(|(tag, key)| find(&g.m, seg, *tag, key).is_some());
         // A key listed twice (put in `seg`, then put again there) is copied once.
         keys.sort_unstable();
         keys.dedup();
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let mut buf = Vec::new();
-        let mut moved = Vec::with_capacity(keys.len());
         for batch in keys.chunks(BATCH) {
-            let mut frame = FrameBuilder::new(&mut buf);
-            for (tag, key) in batch {
-                if let Some(r) = find(&g.m, seg, *tag, key) {
-                    frame.put(*tag, key, r.value())?;
-                    moved.push((*tag, r.key_bytes().to_vec()));
-                }
+            if self.move_batch(seg, batch)? > 0 {
+                std::thread::sleep(PAUSE);
             }
-            frame.finish();
         }
         keys.clear();
+        Ok(())
+    }
+
+    /// One hold of the lock of [`Shared::move_live`]; returns how many records moved.
+    fn move_batch(&self, seg: u32, batch: &[(u8, Box<str>)]) -> Result<usize, StoreError> {
+        let mut g = lock(&self.inner);
+        g.check()?;
+        let mut buf = Vec::new();
+        let mut moved = Vec::with_capacity(batch.len());
+        let mut frame = FrameBuilder::new(&mut buf);
+        for (tag, key) in batch {
+            let rec = if *tag == PUT_SECRET {
+                g.m.secret(key)
+            } else {
+                g.m.receipt(key)
+            };
+            if let Some(r) = rec.filter(|r| r.seg == seg) {
+                frame.put(*tag, key, r.value())?;
+                moved.push((*tag, r.key_bytes().to_vec()));
+            }
+        }
+        frame.finish();
         g.write(self, &buf)?;
         let cur = g.cur_seg;
-        for (tag, kb) in moved {
-            g.m.reseat(tag, &kb, cur);
+        for (tag, kb) in &moved {
+            g.m.reseat(*tag, kb, cur);
         }
-        Ok(())
+        Ok(moved.len())
     }
 }
 
@@ -1141,46 +1277,114 @@ impl Store for EmbeddedStore {
     }
 
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
-        Box::pin(self.run(move |g, sh| {
-            let secrets: Vec<String> =
-                g.m.secrets
-                    .iter()
-                    .filter(|r| format::secret_expires_at(r.value()) <= now)
-                    .map(Rec::key)
-                    .collect();
-            let receipts: Vec<String> =
-                g.m.receipts
-                    .iter()
-                    .filter(|r| format::receipt_expires_at(r.value()) <= now)
-                    .map(Rec::key)
-                    .collect();
-            let mut buf = Vec::new();
-            for batch in secrets.chunks(BATCH) {
-                let mut fb = FrameBuilder::new(&mut buf);
-                for k in batch {
-                    fb.del(DEL_SECRET, k);
+        // One shard, at most SWEEP_BATCH records, per hold of the lock.
+        Box::pin(async move {
+            let mut removed = 0;
+            for shard in 0..SHARDS {
+                loop {
+                    let (n, more) = self.run(move |g, sh| g.sweep_shard(sh, shard, now)).await?;
+                    removed += n;
+                    if n > 0 {
+                        tokio::time::sleep(PAUSE).await;
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
+                    if !more {
+                        break;
+                    }
                 }
-                fb.finish();
             }
-            for batch in receipts.chunks(BATCH) {
-                let mut fb = FrameBuilder::new(&mut buf);
-                for k in batch {
-                    fb.del(DEL_RECEIPT, k);
-                }
-                fb.finish();
-            }
-            g.write(sh, &buf)?;
-            for k in &secrets {
-                g.m.remove_secret(k);
-            }
-            for k in &receipts {
-                g.m.remove_receipt(k);
-            }
-            Ok(secrets.len() + receipts.len())
-        }))
+            Ok(removed)
+        })
     }
 
     fn name(&self) -> &'static str {
         "embedded"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::State;
+
+    fn records(key: &str, now: u64, ttl: u64) -> (SecretRecord, ReceiptRecord) {
+        let mk = format!("{}{}", &key[..key.len() - 1], "m");
+        let secret = SecretRecord {
+            metadata_key: mk.clone(),
+            expires_at: now + ttl,
+            passphrase: None,
+            ciphertext: vec![1; 32],
+        };
+        let receipt = ReceiptRecord {
+            metadata_key: mk,
+            secret_key: key.into(),
+            custid: "anon".into(),
+            state: State::New,
+            ttl,
+            created: now,
+            updated: now,
+            received: None,
+            burned: None,
+            secret_expires_at: now + ttl,
+            expires_at: now + 2 * ttl,
+            recipients: vec![],
+            passphrase_required: false,
+            share_domain: String::new(),
+        };
+        (secret, receipt)
+    }
+
+    /// A generated key whose last three digits are `end`: 36^3 is a multiple of 64, so
+    /// all such keys fall in one shard.
+    fn key_ending(end: &str) -> String {
+        let k = crate::new_key().expect("key");
+        format!("{}{end}", &k[..k.len() - end.len()])
+    }
+
+    #[tokio::test]
+    async fn sweep_takes_a_crowded_shard_in_batches() {
+        let shard = Table::shard_of(KeyBuf::new(&key_ending("000")).expect("k").as_bytes());
+        for _ in 0..20 {
+            let k = KeyBuf::new(&key_ending("000")).expect("k");
+            assert_eq!(k.as_bytes().len(), 41, "packed");
+            assert_eq!(Table::shard_of(k.as_bytes()), shard);
+        }
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("log");
+        let store = EmbeddedStore::open(&path).expect("open");
+        let now = unix_now();
+        // 1,300 due in one shard (their receipts in another), 50 that stay.
+        let mut keep = Vec::new();
+        for i in 0..1350 {
+            let (ttl, end) = if i < 1300 { (60, "000") } else { (3600, "001") };
+            let key = key_ending(end);
+            let (s, r) = records(&key, now, ttl);
+            store.put(&key, &s, &r).await.expect("put");
+            if ttl == 3600 {
+                keep.push(key);
+            }
+        }
+        assert_eq!(store.stats().secrets, 1350);
+        // Secrets expire at now + 60, receipts at now + 120.
+        assert_eq!(store.sweep(now + 60).await.expect("sweep"), 1300);
+        assert_eq!(store.stats().secrets, 50);
+        assert_eq!(store.stats().receipts, 1350);
+        assert_eq!(store.sweep(now + 120).await.expect("sweep"), 1300);
+        let stats = store.stats();
+        assert_eq!((stats.secrets, stats.receipts), (50, 50));
+        drop(store);
+        // The deletes were logged: a restart (real clock) brings none of them back.
+        let store = loop {
+            match EmbeddedStore::open(&path) {
+                Ok(s) => break s,
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        let stats = store.stats();
+        assert_eq!((stats.secrets, stats.receipts), (50, 50));
+        for k in &keep {
+            assert!(store.secret(k, now).await.expect("read").is_some());
+        }
     }
 }
