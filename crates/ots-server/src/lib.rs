@@ -40,42 +40,11 @@ use crate::web::WebAssets;
 pub use ots_core::keys::{MIN_LEN as KEY_MIN_LEN, sanitize as sanitize_key, shortkey};
 
 /// A new key from 320 bits of OS randomness: the same base36 form as
-/// [`ots_core::keys::new_key`], computed faster ([`base36_key`]).
+/// [`ots_core::keys::new_key`].
 pub fn new_key() -> Result<String, crypto::CryptoError> {
     let mut bytes = zeroize::Zeroizing::new([0u8; 40]);
     getrandom::fill(&mut bytes[..]).map_err(|_| crypto::CryptoError::Random)?;
-    Ok(base36_key(&bytes))
-}
-
-/// Exactly [`ots_core::keys::new_key`] (62 base36 digits of a 320-bit big-endian number),
-/// but dividing by 36^6 over 32-bit limbs (11 × 10 divisions) instead of by 36 over bytes
-/// (62 × 40): that one was 12% of the server's CPU under a create + reveal load.
-pub fn base36_key(random: &[u8; 40]) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    const CHUNK: u64 = 36u64.pow(6); // < 2^32, so every partial quotient fits a limb
-    let mut limbs = [0u32; 10];
-    for (limb, b) in limbs.iter_mut().zip(random.chunks_exact(4)) {
-        *limb = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-    }
-    let mut digits = [b'0'; ots_core::keys::KEY_LEN];
-    let mut pos = digits.len();
-    while pos > 0 {
-        let mut rem = 0u64;
-        for limb in limbs.iter_mut() {
-            let cur = (rem << 32) | u64::from(*limb);
-            *limb = (cur / CHUNK) as u32;
-            rem = cur % CHUNK;
-        }
-        for _ in 0..6 {
-            if pos == 0 {
-                break;
-            }
-            pos -= 1;
-            digits[pos] = DIGITS[(rem % 36) as usize];
-            rem /= 36;
-        }
-    }
-    digits.iter().map(|&b| char::from(b)).collect()
+    Ok(ots_core::keys::new_key(&bytes))
 }
 
 /// Wall clock in epoch seconds, with an offset tests can move.
@@ -309,29 +278,4 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base36_key_is_ots_core_new_key() {
-        let mut cases = vec![[0u8; 40], [0xff; 40]];
-        let mut one = [0u8; 40];
-        one[39] = 1;
-        cases.push(one);
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..2000 {
-            let mut r = [0u8; 40];
-            for b in r.iter_mut() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                *b = (state >> 24) as u8;
-            }
-            cases.push(r);
-        }
-        for r in &cases {
-            assert_eq!(super::base36_key(r), ots_core::keys::new_key(r), "{r:?}");
-        }
-    }
 }

@@ -332,7 +332,7 @@ pub fn unpack_key(enc: &[u8]) -> String {
     match enc.split_first() {
         Some((1, packed)) => packed
             .try_into()
-            .map_or_else(|_| String::new(), crate::base36_key),
+            .map_or_else(|_| String::new(), |r| ots_core::keys::new_key(&r)),
         Some((_, raw)) => String::from_utf8_lossy(raw).into_owned(),
         None => String::new(),
     }
@@ -539,7 +539,7 @@ pub fn decode_receipt(metadata_key: &str, b: &[u8]) -> Result<ReceiptRecord, Sto
                 .and_then(|s| s.try_into().ok())
                 .ok_or(StoreError::Corrupt)?;
         c.at += 40;
-        crate::base36_key(p)
+        ots_core::keys::new_key(p)
     } else {
         c.str()?
     };
@@ -639,7 +639,7 @@ mod tests {
         assert_eq!(decode_receipt(&r.metadata_key, &b).expect("decode"), r);
         assert_eq!(receipt_owner(&b), Some(("anon", r.created)));
         // A key as new_key makes them is packed: 40 bytes instead of 1 + 62.
-        r.secret_key = crate::base36_key(&[0xa5; 40]);
+        r.secret_key = ots_core::keys::new_key(&[0xa5; 40]);
         let packed = encode_receipt(&r);
         assert_eq!(packed.len(), b.len() - 23);
         assert_eq!(decode_receipt(&r.metadata_key, &packed).expect("decode"), r);
@@ -675,7 +675,7 @@ mod tests {
             if i == 0 {
                 r = [0xff; 40];
             }
-            let key = crate::base36_key(&r);
+            let key = ots_core::keys::new_key(&r);
             assert_eq!(pack36(&key), Some(r));
             let enc = KeyBuf::new(&key).expect("fits");
             assert_eq!(enc.as_bytes().len(), 41);
