@@ -77,6 +77,15 @@ fn ok(body: &impl Serialize) -> Response {
     json_response(StatusCode::OK, body)
 }
 
+/// Answers with a receipt that may carry a plaintext value, then wipes the value.
+fn ok_wiping(mut body: Receipt) -> Response {
+    let res = ok(&body);
+    if let Some(v) = body.value.as_mut() {
+        zeroize::Zeroize::zeroize(v);
+    }
+    res
+}
+
 fn form(e: ValidationError) -> ApiError {
     ApiError::Form(e.v1_message())
 }
@@ -233,6 +242,7 @@ async fn store_secret(
         recipients: s.recipients.iter().map(|r| obscure_email(r)).collect(),
         passphrase_required: passphrase.is_some(),
         share_domain: String::new(),
+        preview: echo_value,
     };
     let secret = SecretRecord {
         metadata_key,
@@ -258,12 +268,13 @@ async fn store_secret(
         mailer.send_link(to, caller.custid(), link, shortkey(&secret_key).to_owned());
     }
     let value = echo_value.then(|| s.value.to_string());
-    let mut body = receipt_body(&receipt, now, &state.config.base_url, View::Full, value);
-    let res = ok(&body);
-    if let Some(v) = body.value.as_mut() {
-        zeroize::Zeroize::zeroize(v);
-    }
-    Ok(res)
+    Ok(ok_wiping(receipt_body(
+        &receipt,
+        now,
+        &state.config.base_url,
+        View::Full,
+        value,
+    )))
 }
 
 /// `POST /api/v1/share` and `/api/v1/create`: store the `secret` param.
@@ -426,8 +437,14 @@ pub async fn secret_reveal(
     Ok(res)
 }
 
+/// How long after creation the receipt may show a generated value (once), as the
+/// reference's `generated_value_display_ttl`.
+pub const GENERATED_VALUE_WINDOW_SECS: u64 = 60;
+
 /// `GET|POST /api/v1/receipt/:key` (and the `private`/`metadata` aliases).
-/// Holding the receipt key is the capability; viewing never changes state.
+/// Holding the receipt key is the capability; viewing never changes state. The one
+/// exception is v1's creator preview: a generated value is included exactly once,
+/// within [`GENERATED_VALUE_WINDOW_SECS`] of creation, while the secret is unread.
 pub async fn receipt_show(
     AxState(state): AxState<AppState>,
     Path(raw): Path<String>,
@@ -436,18 +453,41 @@ pub async fn receipt_show(
 ) -> Result<Response, ApiError> {
     let key = path_key(&raw)?;
     let now = state.clock.now();
-    let r = state
-        .store
+    let store = &state.store;
+    let r = store
         .receipt(&key, now)
         .await
         .map_err(ApiError::internal)?
         .ok_or(ApiError::UnknownSecret { key })?;
-    Ok(ok(&receipt_body(
+    let mut value = None;
+    if r.preview
+        && r.view_state(now) == State::New
+        && now < r.created + GENERATED_VALUE_WINDOW_SECS
+        && store
+            .claim_preview(&r.metadata_key, now)
+            .await
+            .map_err(ApiError::internal)?
+        && let Some(secret) = store
+            .secret(&r.secret_key, now)
+            .await
+            .map_err(ApiError::internal)?
+    {
+        let plain = state
+            .master
+            .open(&r.secret_key, &secret.ciphertext)
+            .map_err(ApiError::internal)?;
+        value = Some(String::from_utf8(plain.to_vec()).map_err(ApiError::internal)?);
+        tracing::debug!(
+            receipt = shortkey(&r.metadata_key),
+            "generated value previewed"
+        );
+    }
+    Ok(ok_wiping(receipt_body(
         &r,
         now,
         &state.config.base_url,
         View::Full,
-        None,
+        value,
     )))
 }
 

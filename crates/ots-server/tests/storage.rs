@@ -48,6 +48,7 @@ both_backends!(
     raw_store_holds_no_plaintext,
     sweep_removes_expired_records,
     claim_is_atomic_at_the_store_level,
+    a_generated_value_is_previewed_once_within_the_window,
 );
 
 async fn share_then_reveal_once(b: &Backend) {
@@ -65,6 +66,53 @@ async fn share_then_reveal_once(b: &Backend) {
     assert_eq!(
         again.json(),
         serde_json::json!({"secret_key": key, "message": "Unknown secret"})
+    );
+}
+
+async fn a_generated_value_is_previewed_once_within_the_window(b: &Backend) {
+    let (st, app) = new_app(b, &[]);
+    let generate = || async { post(&app, "/api/v1/generate", "", None).await.json() };
+    let view = |mkey: String| {
+        let app = app.clone();
+        async move {
+            get(&app, &format!("/api/v1/receipt/{mkey}"), None)
+                .await
+                .json()
+        }
+    };
+    // 50 concurrent views of a fresh receipt: exactly one carries the value.
+    let r = generate().await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        tasks.push(tokio::spawn(view(s(&r, "metadata_key"))));
+    }
+    let mut shown = Vec::new();
+    for t in tasks {
+        if let Some(v) = t.await.unwrap().get("value") {
+            shown.push(v.clone());
+        }
+    }
+    assert_eq!(shown, vec![r["value"].clone()], "{}", b.kind);
+    // Past the window, or once the secret was revealed: never.
+    let late = generate().await;
+    let read = generate().await;
+    post(
+        &app,
+        &format!("/api/v1/secret/{}", s(&read, "secret_key")),
+        "",
+        None,
+    )
+    .await;
+    assert!(view(s(&read, "metadata_key")).await.get("value").is_none());
+    st.clock.advance(61);
+    assert!(view(s(&late, "metadata_key")).await.get("value").is_none());
+    // A shared (not generated) secret is never echoed.
+    let shared = share(&app, "secret=mine").await;
+    assert!(
+        view(s(&shared, "metadata_key"))
+            .await
+            .get("value")
+            .is_none()
     );
 }
 
@@ -461,6 +509,7 @@ fn records(now: u64, ttl: u64, custid: &str) -> (String, SecretRecord, ReceiptRe
         recipients: vec![],
         passphrase_required: false,
         share_domain: String::new(),
+        preview: false,
     };
     (sk, secret, receipt)
 }

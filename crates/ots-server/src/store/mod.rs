@@ -209,6 +209,10 @@ pub struct ReceiptRecord {
     /// Custom share domain, `""` if none.
     #[serde(default)]
     pub share_domain: String,
+    /// A generated secret whose value the creator may still see once on this receipt
+    /// (reference §2.4: within a short window of creation, guarded by an atomic claim).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preview: bool,
 }
 
 impl ReceiptRecord {
@@ -257,6 +261,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads a secret without consuming it.
     fn secret<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, Option<SecretRecord>>;
+
+    /// Uses up a receipt's one-time preview of a generated value: true for exactly one
+    /// caller, and only while the receipt is live and its `preview` flag is still set.
+    fn claim_preview<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, bool>;
 
     /// Reads a receipt (never changes it).
     fn receipt<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, Option<ReceiptRecord>>;

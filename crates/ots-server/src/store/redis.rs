@@ -39,11 +39,20 @@ end
 return {1, f[3]}
 "#;
 
+/// KEYS[1] = receipt hash; ARGV[1] = now. Marks the one-time preview as shown;
+/// 1 for the first caller only. (`EXISTS` first: `HSETNX` would recreate an expired
+/// receipt without a TTL.)
+const PREVIEW_LUA: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'shown', ARGV[1])
+"#;
+
 /// Redis-backed [`Store`].
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
     claim: redis::Script,
+    preview: redis::Script,
 }
 
 impl RedisStore {
@@ -66,6 +75,7 @@ impl RedisStore {
             conn,
             prefix: prefix.to_owned(),
             claim: redis::Script::new(CLAIM_LUA),
+            preview: redis::Script::new(PREVIEW_LUA),
         })
     }
 
@@ -99,6 +109,7 @@ fn receipt_from_hash(mut h: HashMap<String, Vec<u8>>) -> Result<Option<ReceiptRe
         r.updated = u;
     }
     r.received = r.received.or(num(h.get("received")));
+    r.preview &= !h.contains_key("shown");
     r.burned = r.burned.or(num(h.get("burned")));
     Ok(Some(r))
 }
@@ -222,6 +233,29 @@ impl Store for RedisStore {
                 }
                 None => Ok(None),
             }
+        })
+    }
+
+    fn claim_preview<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, bool> {
+        Box::pin(async move {
+            // `preview` in the creation JSON never changes, so checking it first is safe;
+            // the script makes the claim itself atomic.
+            if !self
+                .receipt(metadata_key, now)
+                .await?
+                .is_some_and(|r| r.preview)
+            {
+                return Ok(false);
+            }
+            let mut conn = self.conn.clone();
+            let won: i64 = self
+                .preview
+                .key(self.receipt_key(metadata_key))
+                .arg(now)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            Ok(won == 1)
         })
     }
 

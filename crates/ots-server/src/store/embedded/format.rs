@@ -391,6 +391,8 @@ const F_RECEIVED: u8 = 2;
 const F_BURNED: u8 = 4;
 /// The secret key is stored packed (40 bytes) instead of as a string.
 const F_PACKED_KEY: u8 = 8;
+/// The generated value may still be shown once ([`ReceiptRecord::preview`]).
+const F_PREVIEW: u8 = 16;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -480,6 +482,9 @@ pub fn encode_receipt(r: &ReceiptRecord) -> Vec<u8> {
     if r.burned.is_some() {
         flags |= F_BURNED;
     }
+    if r.preview {
+        flags |= F_PREVIEW;
+    }
     let packed = pack36(&r.secret_key);
     if packed.is_some() {
         flags |= F_PACKED_KEY;
@@ -565,6 +570,7 @@ pub fn decode_receipt(metadata_key: &str, b: &[u8]) -> Result<ReceiptRecord, Sto
         recipients,
         passphrase_required: flags & F_PASSPHRASE != 0,
         share_domain,
+        preview: flags & F_PREVIEW != 0,
     })
 }
 
@@ -634,6 +640,7 @@ mod tests {
             recipients: vec![],
             passphrase_required: false,
             share_domain: String::new(),
+            preview: false,
         };
         let b = encode_receipt(&r);
         assert_eq!(decode_receipt(&r.metadata_key, &b).expect("decode"), r);
@@ -653,6 +660,7 @@ mod tests {
         r.passphrase_required = true;
         r.custid = "alice@example.com".into();
         r.share_domain = "x.example".into();
+        r.preview = true;
         let b = encode_receipt(&r);
         assert_eq!(decode_receipt(&r.metadata_key, &b).expect("decode"), r);
         assert_eq!(receipt_owner(&b), Some(("alice@example.com", r.created)));

@@ -1245,6 +1245,33 @@ impl Store for EmbeddedStore {
         }))
     }
 
+    fn claim_preview<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, bool> {
+        Box::pin(self.run(move |g, sh| {
+            let Some(e) = g.m.receipt(metadata_key) else {
+                return Ok(false);
+            };
+            if format::receipt_expires_at(e.value()) <= now {
+                return Ok(false);
+            }
+            let mut r = format::decode_receipt(metadata_key, e.value())?;
+            if !r.preview {
+                return Ok(false);
+            }
+            r.preview = false;
+            let blob = format::encode_receipt(&r);
+            let mut buf = Vec::with_capacity(192);
+            let mut fb = FrameBuilder::new(&mut buf);
+            fb.put(PUT_RECEIPT, metadata_key, &blob)?;
+            fb.finish();
+            // Logged before it is answered: a restart never shows the value a second time.
+            g.write(sh, &buf)?;
+            let seg = g.cur_seg;
+            let kb = key_buf(metadata_key)?;
+            g.m.set_receipt(seg, metadata_key, &kb, &blob, None);
+            Ok(true)
+        }))
+    }
+
     fn receipt<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, Option<ReceiptRecord>> {
         Box::pin(self.run(move |g, _| match g.m.receipt(metadata_key) {
             Some(e) if format::receipt_expires_at(e.value()) > now => {
@@ -1331,6 +1358,7 @@ mod tests {
             recipients: vec![],
             passphrase_required: false,
             share_domain: String::new(),
+            preview: false,
         };
         (secret, receipt)
     }
