@@ -392,9 +392,6 @@ pub async fn secret_reveal(
     if caller.account().is_none() && !state.reveals.allow(ip.0, now) {
         return Err(ApiError::RateLimited);
     }
-    if state.lockout.is_locked(&key, now) {
-        return Err(ApiError::Locked);
-    }
     let unknown = || ApiError::UnknownSecret { key: key.clone() };
     let store = &state.store;
     let won = match store
@@ -405,8 +402,15 @@ pub async fn secret_reveal(
         Claim::Won(r) => r,
         Claim::Missing => return Err(unknown()),
         Claim::NeedsPassphrase(hash) => {
+            // Only passphrase guesses lock a secret, so only these secrets are checked.
+            if store.locked(&key, now).await.map_err(ApiError::internal)? {
+                return Err(ApiError::Locked);
+            }
             if !passphrase_matches(&state, p.get("passphrase"), hash).await? {
-                state.lockout.fail(&key, now);
+                store
+                    .passphrase_failed(&key, now)
+                    .await
+                    .map_err(ApiError::internal)?;
                 tracing::info!(secret = shortkey(&key), "wrong passphrase on reveal");
                 // v1: a wrong passphrase looks exactly like an unknown secret.
                 return Err(unknown());
@@ -519,11 +523,18 @@ pub async fn receipt_burn(
         Claim::Won(_) => true,
         Claim::Missing => false,
         Claim::NeedsPassphrase(hash) => {
-            if state.lockout.is_locked(&r.secret_key, now) {
+            if store
+                .locked(&r.secret_key, now)
+                .await
+                .map_err(ApiError::internal)?
+            {
                 return Err(ApiError::Locked);
             }
             if !passphrase_matches(&state, p.get("passphrase"), hash).await? {
-                state.lockout.fail(&r.secret_key, now);
+                store
+                    .passphrase_failed(&r.secret_key, now)
+                    .await
+                    .map_err(ApiError::internal)?;
                 return Err(form(ValidationError::IncorrectPassphrase));
             }
             matches!(

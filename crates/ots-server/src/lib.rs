@@ -33,7 +33,7 @@ use axum::routing::{any, get, post};
 use crate::auth::Accounts;
 use crate::config::Config;
 use crate::crypto::{MasterKey, PassphraseCost};
-use crate::ratelimit::{Lockout, RateLimiter};
+use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 use crate::web::WebAssets;
 
@@ -87,8 +87,6 @@ pub struct Shared {
     pub creates: RateLimiter,
     /// Per-IP reveal limit.
     pub reveals: RateLimiter,
-    /// Wrong-passphrase lockout.
-    pub lockout: Lockout,
     /// Clock.
     pub clock: Clock,
     /// Web assets and headers.
@@ -142,7 +140,6 @@ impl AppState {
         Ok(AppState(Arc::new(Shared {
             creates: RateLimiter::new(config.rate_limit_creates, config.rate_limit_window),
             reveals: RateLimiter::new(config.rate_limit_reveals, config.rate_limit_window),
-            lockout: Lockout::default(),
             clock: Clock::default(),
             web: WebAssets::load(&config),
             proxy,
@@ -174,7 +171,6 @@ impl AppState {
                 }
                 state.creates.prune(now);
                 state.reveals.prune(now);
-                state.lockout.prune(now);
             }
         })
     }

@@ -1,4 +1,6 @@
-//! Per-IP rate limits and the per-secret passphrase lockout (in memory).
+//! Per-IP rate limits (in memory, per process) and the per-secret passphrase lockout
+//! (in memory for the embedded store; the Redis store keeps its own in Redis, so that
+//! instances sharing it count the same guesses).
 //!
 //! v1 counts anonymous creates and reveals per client IP in a fixed window
 //! (1000 per 20 minutes by default); accounts are exempt. Wrong passphrases are
@@ -67,9 +69,16 @@ struct LockEntry {
     locked_until: u64,
 }
 
+/// Wrong passphrases that lock a secret…
+pub const LOCK_AFTER: usize = 20;
+/// …when they come within this many seconds…
+pub const LOCK_WINDOW: u64 = 600;
+/// …lock it for this many seconds (reference §2.6).
+pub const LOCK_FOR: u64 = 1800;
+
 impl Default for Lockout {
     fn default() -> Self {
-        Lockout::new(20, 600, 1800)
+        Lockout::new(LOCK_AFTER, LOCK_WINDOW, LOCK_FOR)
     }
 }
 

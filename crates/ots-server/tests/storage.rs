@@ -49,6 +49,7 @@ both_backends!(
     sweep_removes_expired_records,
     claim_is_atomic_at_the_store_level,
     a_generated_value_is_previewed_once_within_the_window,
+    twenty_wrong_passphrases_lock_the_secret_across_instances,
 );
 
 async fn share_then_reveal_once(b: &Backend) {
@@ -114,6 +115,48 @@ async fn a_generated_value_is_previewed_once_within_the_window(b: &Backend) {
             .get("value")
             .is_none()
     );
+}
+
+/// Two instances (separate app states, rate limiters and all) on one store: guesses
+/// spread across them still lock the secret, for reveal and burn alike.
+async fn twenty_wrong_passphrases_lock_the_secret_across_instances(b: &Backend) {
+    let (_, one) = new_app(b, &[]);
+    let (_, two) = new_app(b, &[]);
+    let r = share(&one, "secret=locked&passphrase=right-one").await;
+    let path = format!("/api/v1/secret/{}", s(&r, "secret_key"));
+    for i in 0..20 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let res = post(app, &path, "passphrase=wrong", None).await;
+        assert_eq!(res.json()["message"], "Unknown secret", "{}", b.kind);
+    }
+    for app in [&one, &two] {
+        let res = post(app, &path, "passphrase=right-one", None).await;
+        assert_eq!(
+            res.json(),
+            serde_json::json!({"message": "An unexpected error occurred :["}),
+            "{}",
+            b.kind
+        );
+        assert_eq!(res.intended(), Some("400"));
+        let burn = post(
+            app,
+            &format!("/api/v1/receipt/{}/burn", s(&r, "metadata_key")),
+            "passphrase=right-one",
+            None,
+        )
+        .await;
+        assert_eq!(burn.json()["message"], "An unexpected error occurred :[");
+    }
+    // Another secret is not affected.
+    let other = share(&two, "secret=free&passphrase=right-one").await;
+    let res = post(
+        &one,
+        &format!("/api/v1/secret/{}", s(&other, "secret_key")),
+        "passphrase=right-one",
+        None,
+    )
+    .await;
+    assert_eq!(res.json()["value"], "free");
 }
 
 async fn hundred_concurrent_reveals_give_one_value(b: &Backend) {

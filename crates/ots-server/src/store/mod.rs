@@ -277,6 +277,14 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> BoxFut<'a, Vec<ReceiptRecord>>;
 
+    /// Whether wrong passphrases have locked the secret at `now`
+    /// ([`crate::ratelimit::LOCK_AFTER`] within the window lock it for a while).
+    fn locked<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, bool>;
+
+    /// Counts a wrong passphrase for the secret; returns whether it is locked now. Kept
+    /// in the store, so every instance sharing it counts the same guesses.
+    fn passphrase_failed<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, bool>;
+
     /// Deletes expired records; returns how many were removed.
     fn sweep(&self, now: u64) -> BoxFut<'_, usize>;
 

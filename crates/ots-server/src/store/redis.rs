@@ -47,12 +47,25 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HSETNX', KEYS[1], 'shown', ARGV[1])
 "#;
 
+/// KEYS[1] = failure counter, KEYS[2] = lock; ARGV = window, max failures, lock seconds.
+/// Counts a wrong passphrase in a fixed window; at the limit, sets the lock. 1 if locked.
+const FAIL_LUA: &str = r#"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if n >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
+  redis.call('DEL', KEYS[1])
+end
+return redis.call('EXISTS', KEYS[2])
+"#;
+
 /// Redis-backed [`Store`].
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
     claim: redis::Script,
     preview: redis::Script,
+    fail: redis::Script,
 }
 
 impl RedisStore {
@@ -76,6 +89,7 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             claim: redis::Script::new(CLAIM_LUA),
             preview: redis::Script::new(PREVIEW_LUA),
+            fail: redis::Script::new(FAIL_LUA),
         })
     }
 
@@ -307,6 +321,35 @@ impl Store for RedisStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    fn locked<'a>(&'a self, secret_key: &'a str, _now: u64) -> BoxFut<'a, bool> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            redis::cmd("EXISTS")
+                .arg(format!("{}locked:{secret_key}", self.prefix))
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)
+        })
+    }
+
+    fn passphrase_failed<'a>(&'a self, secret_key: &'a str, _now: u64) -> BoxFut<'a, bool> {
+        use crate::ratelimit::{LOCK_AFTER, LOCK_FOR, LOCK_WINDOW};
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let locked: i64 = self
+                .fail
+                .key(format!("{}fails:{secret_key}", self.prefix))
+                .key(format!("{}locked:{secret_key}", self.prefix))
+                .arg(LOCK_WINDOW)
+                .arg(LOCK_AFTER)
+                .arg(LOCK_FOR)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            Ok(locked == 1)
         })
     }
 

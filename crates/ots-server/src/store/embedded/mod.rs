@@ -45,6 +45,7 @@ use self::format::{
     PUT_SECRET, RECORD_OVERHEAD, Record,
 };
 use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, Store, StoreError};
+use crate::ratelimit::Lockout;
 
 /// When the log is fdatasynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -583,6 +584,9 @@ struct Shared {
 /// The embedded [`Store`]: an append-only log replayed into memory (see the module docs).
 pub struct EmbeddedStore {
     sh: Arc<Shared>,
+    /// Wrong-passphrase counts: in memory, as one process owns the directory (a restart
+    /// forgets them, as a Redis restart without persistence would).
+    lockout: Lockout,
 }
 
 impl EmbeddedStore {
@@ -725,7 +729,10 @@ impl EmbeddedStore {
         spawn("ots-log-sync", Box::new(move || syncer_loop(&s, fsync)))?;
         let s = sh.clone();
         spawn("ots-log-compact", Box::new(move || compactor_loop(&s)))?;
-        Ok(EmbeddedStore { sh })
+        Ok(EmbeddedStore {
+            sh,
+            lockout: Lockout::default(),
+        })
     }
 
     /// Current counters.
@@ -1303,9 +1310,20 @@ impl Store for EmbeddedStore {
         }))
     }
 
+    fn locked<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, bool> {
+        Box::pin(std::future::ready(Ok(self
+            .lockout
+            .is_locked(secret_key, now))))
+    }
+
+    fn passphrase_failed<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, bool> {
+        Box::pin(std::future::ready(Ok(self.lockout.fail(secret_key, now))))
+    }
+
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
         // One shard, at most SWEEP_BATCH records, per hold of the lock.
         Box::pin(async move {
+            self.lockout.prune(now);
             let mut removed = 0;
             for shard in 0..SHARDS {
                 loop {
