@@ -141,18 +141,31 @@ pub mod lenient {
                 let text = text.trim();
                 if text.is_empty() {
                     Ok(None)
-                } else if let Ok(n) = text.parse::<i128>() {
-                    Ok(Some(n))
                 } else {
-                    text.parse::<f64>()
-                        .ok()
-                        .and_then(truncate)
+                    decimal(text)
                         .map(Some)
                         .ok_or_else(|| E::custom(format!("not a number: {text:?}")))
                 }
             }
             Scalar::Bool(_) => Err(E::custom("expected a number, found a boolean")),
         }
+    }
+
+    /// A decimal in text (`"-12"`, `"1700000000.25"`), truncated toward zero. By hand,
+    /// not through `f64`: float parsing would add kilobytes to the browser build.
+    fn decimal(text: &str) -> Option<i128> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = whole.trim_start_matches(['-', '+']);
+        let sign_ok = whole.len() - digits.len() <= 1;
+        let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if !sign_ok
+            || (digits.is_empty() && fraction.is_empty())
+            || !all_digits(digits)
+            || !all_digits(fraction)
+        {
+            return None;
+        }
+        Some(ruby_to_i(whole))
     }
 
     /// Ruby's `String#to_i`: the leading integer (after whitespace and a sign), 0 if none.
@@ -231,7 +244,9 @@ pub mod lenient {
             Scalar::Str(text) => Ok(Some(text)),
             Scalar::Bool(b) => Ok(Some(b.to_string())),
             Scalar::Int(n) => Ok(Some(n.to_string())),
-            Scalar::Float(v) => Ok(Some(v.to_string())),
+            // Written as its integer part: float formatting would add kilobytes to the
+            // browser build, and no string field of the API carries a fraction.
+            Scalar::Float(v) => Ok(truncate(v).map(|n| n.to_string())),
         }
     }
 
@@ -1067,6 +1082,31 @@ mod tests {
 
     fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
         serde_json::from_str(text).expect("test JSON parses")
+    }
+
+    #[test]
+    fn numbers_in_strings_are_read_without_floats() {
+        #[derive(Deserialize)]
+        struct N {
+            #[serde(default, deserialize_with = "lenient::opt_u64")]
+            n: Option<u64>,
+        }
+        let read = |v: &str| serde_json::from_str::<N>(&format!("{{\"n\":{v}}}")).map(|n| n.n);
+        for (v, want) in [
+            ("\"1700000000.75\"", Some(1_700_000_000)),
+            ("\"-5\"", Some(0)),
+            ("\"+7.\"", Some(7)),
+            ("\".5\"", Some(0)),
+            ("\" 42 \"", Some(42)),
+            ("1.9e3", Some(1900)),
+            ("\"\"", None),
+            ("null", None),
+        ] {
+            assert_eq!(read(v).expect(v), want, "{v}");
+        }
+        for bad in ["\"-\"", "\".\"", "\"1e3\"", "\"12abc\"", "\"+-1\"", "\"1.2.3\""] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 
     const KEY_A: &str = "2b6bjmudhmtiqjn2qmdaqjkqxp323gi0000000000000000000000000000000";
