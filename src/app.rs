@@ -8,7 +8,7 @@ use crate::api::{self, Api, Credentials};
 use crate::components::When;
 use crate::config::{ConfigProblem, Settings, Value};
 use crate::i18n::{self, I18n, Key, Table, tr};
-use crate::pages::{Create, Receipt, Recent, Reveal};
+use crate::pages::{Create, Receipt, Recent, Reveal, Sent};
 use crate::storage;
 
 /// What every screen shares, as a `Copy` handle from context.
@@ -55,21 +55,39 @@ pub fn page_url() -> String {
 }
 
 /// Reads the route from the address bar. A decryption key is removed from the address bar
-/// at once (kept only in memory), so it stays out of history, screenshots and sync.
+/// at once, so it stays out of the visible URL, bookmarks, synced history and screenshots.
+/// It moves into this tab's own session-history entry (`history.state`), which a reload
+/// keeps and nothing else can read; the key is read back from there after a reload.
 fn read_route() -> Result<Route, LinkError> {
     let hash = window().location().hash().unwrap_or_default();
-    let route = Route::parse(&hash);
-    if let Ok(Route::Reveal(link)) = &route
-        && link.key.is_some()
-    {
-        let mut without_key = link.clone();
-        without_key.key = None;
-        let clean = Route::Reveal(without_key).to_url(&page_url());
-        if let Ok(history) = window().history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+    let mut route = Route::parse(&hash);
+    let Ok(history) = window().history() else {
+        return route;
+    };
+    if let Ok(Route::Reveal(link)) = &mut route {
+        if link.key.is_some() {
+            let mut without_key = link.clone();
+            without_key.key = None;
+            let clean = Route::Reveal(without_key).to_url(&page_url());
+            let _ = history.replace_state_with_url(&hash.into(), "", Some(&clean));
+        } else if let Some(Ok(Route::Reveal(kept))) = history
+            .state()
+            .ok()
+            .and_then(|s| s.as_string())
+            .map(|s| Route::parse(&s))
+            && kept.secret_key == link.secret_key
+        {
+            link.key = kept.key;
         }
     }
     route
+}
+
+/// Forgets the key kept in this tab's session-history entry.
+pub fn forget_kept_key() {
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state(&wasm_bindgen::JsValue::NULL, "");
+    }
 }
 
 /// Fetches a JSON file next to `index.html` as a config [`Value`].
@@ -154,6 +172,7 @@ pub fn App(
         route: RwSignal::new(read_route()),
     };
     provide_context(state);
+    storage::drop_expired_reveals();
     switch_language(i18n, preferred_language());
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
         state.route.set(read_route())
@@ -176,7 +195,8 @@ pub fn App(
         Ok(Route::Reveal(link)) => view! { <Reveal link=link /> }.into_any(),
         Ok(Route::Receipt(link)) => view! { <Receipt link=link /> }.into_any(),
         Ok(Route::Recent) => view! { <Recent /> }.into_any(),
-        Ok(Route::History) | Err(LinkError::UnknownRoute) => view! { <Create /> }.into_any(),
+        Ok(Route::History) => view! { <Sent /> }.into_any(),
+        Err(LinkError::UnknownRoute) => view! { <Create /> }.into_any(),
         Err(_) => view! {
             <section class="card" aria-labelledby="damaged-title">
                 <h1 id="damaged-title">{tr(Key::DamagedLinkTitle)}</h1>
@@ -220,6 +240,9 @@ fn Header() -> impl IntoView {
             <nav class="nav" aria-label=tr(Key::NavLabel)>
                 <When when=move || state.account.with(|a| a.is_some())>
                     <a href="#/recent" data-testid="nav-recent">{tr(Key::RecentTitle)}</a>
+                </When>
+                <When when=move || state.settings.with(|s| s.features.history)>
+                    <a href="#/history" data-testid="nav-sent">{tr(Key::SentNav)}</a>
                 </When>
                 <label class="language">
                     <span class="sr-only">{tr(Key::Language)}</span>

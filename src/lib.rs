@@ -6,6 +6,7 @@ pub mod components;
 pub mod config;
 pub mod crypto;
 pub mod fmt;
+pub mod history;
 pub mod i18n;
 pub mod load;
 pub mod messages;

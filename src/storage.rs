@@ -1,6 +1,7 @@
-//! What the app keeps in the browser: the language, and the account only where the user
-//! chose (memory, this tab's `sessionStorage`, or `localStorage` when remembered). Never a
-//! secret or a decryption key.
+//! What the app keeps in the browser: the language, the account only where the user
+//! chose (memory, this tab's `sessionStorage`, or `localStorage` when remembered), and for
+//! a few minutes after a reveal the still-encrypted envelope, in this tab's
+//! `sessionStorage`, so a reload loses nothing. Never a plaintext secret or a decryption key.
 
 use leptos::prelude::*;
 use web_sys::Storage;
@@ -11,6 +12,10 @@ use crate::api::Credentials;
 pub const LOCALE: &str = "ots.locale";
 /// The account, when kept.
 pub const ACCOUNT: &str = "ots.account";
+/// Prefix of a revealed envelope kept for this tab: `ots.revealed.<secret key>`.
+const REVEALED: &str = "ots.revealed.";
+/// How long a revealed envelope is kept.
+pub const KEEP_REVEALED_MS: u64 = 5 * 60 * 1000;
 
 fn local() -> Option<Storage> {
     window().local_storage().ok().flatten()
@@ -67,4 +72,59 @@ pub fn forget_account() {
     for s in [local(), session()].into_iter().flatten() {
         let _ = s.remove_item(ACCOUNT);
     }
+}
+
+/// Keeps a revealed envelope (ciphertext only: callers check it is one) for this tab, for
+/// [`KEEP_REVEALED_MS`]: `<expiry in ms>|<envelope>`.
+pub fn keep_revealed(secret_key: &str, envelope: &str) {
+    if let Some(s) = session() {
+        let expires = now_ms() + KEEP_REVEALED_MS;
+        let _ = s.set_item(
+            &format!("{REVEALED}{secret_key}"),
+            &format!("{expires}|{envelope}"),
+        );
+    }
+}
+
+/// The envelope kept by an earlier reveal in this tab, while it has not expired.
+pub fn kept_revealed(secret_key: &str) -> Option<String> {
+    drop_expired_reveals();
+    let text = session()?
+        .get_item(&format!("{REVEALED}{secret_key}"))
+        .ok()??;
+    text.split_once('|')
+        .map(|(_, envelope)| envelope.to_owned())
+}
+
+/// Forgets a kept envelope.
+pub fn forget_revealed(secret_key: &str) {
+    if let Some(s) = session() {
+        let _ = s.remove_item(&format!("{REVEALED}{secret_key}"));
+    }
+}
+
+/// Removes every kept envelope whose time is up.
+pub fn drop_expired_reveals() {
+    let Some(s) = session() else { return };
+    let now = now_ms();
+    let names: Vec<String> = (0..s.length().unwrap_or(0))
+        .filter_map(|i| s.key(i).ok().flatten())
+        .filter(|name| name.starts_with(REVEALED))
+        .collect();
+    for name in names {
+        let expired = s
+            .get_item(&name)
+            .ok()
+            .flatten()
+            .and_then(|t| t.split_once('|').and_then(|(e, _)| e.parse::<u64>().ok()))
+            .is_none_or(|expires| expires <= now);
+        if expired {
+            let _ = s.remove_item(&name);
+        }
+    }
+}
+
+/// Whole milliseconds since the epoch (integers keep float parsing out of the wasm).
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }

@@ -85,6 +85,10 @@ async fn mount() {
 /// Mounts a fresh app in a fresh element (the test runner's own output stays in `<body>`),
 /// at the screen `hash` names.
 async fn mount_at(hash: &str) {
+    // Each test starts as a fresh tab would: no envelope kept by an earlier reveal.
+    if let Ok(Some(session)) = leptos::prelude::window().session_storage() {
+        let _ = session.clear();
+    }
     leptos::prelude::window()
         .location()
         .set_hash(hash)
@@ -326,4 +330,57 @@ async fn the_key_leaves_the_address_bar_before_the_reveal() {
         !hash.contains("AAECAwQF"),
         "the key stayed in the address bar: {hash}"
     );
+}
+
+/// Runs `body` (JS that returns a promise) and awaits it.
+async fn js_await(body: &str) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    let promise = js_sys::Function::new_no_args(body).call0(&wasm_bindgen::JsValue::NULL)?;
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise)).await
+}
+
+#[wasm_bindgen_test]
+async fn the_sent_history_is_sealed_under_a_key_that_cannot_be_read_out() {
+    use ots_core::link::{ReceiptLink, Server};
+    use ots_web::history::{self, Entry};
+    history::forget_all().await.expect("a clean start");
+    let entry = |metadata_key: &str, created, passphrase| Entry {
+        receipt: ReceiptLink {
+            metadata_key: metadata_key.to_owned(),
+            server: Server::Origin,
+        },
+        created,
+        ttl: 3600,
+        passphrase,
+    };
+    let older = entry(&"a1".repeat(31), 1_700_000_000, true);
+    let newer = entry(&"b2".repeat(31), 1_700_000_100, false);
+    history::remember(&older).await.expect("remember");
+    history::remember(&newer).await.expect("remember");
+    assert_eq!(
+        history::list().await.expect("list"),
+        vec![newer.clone(), older]
+    );
+
+    // What IndexedDB holds: ciphertext, and a key that script cannot export.
+    let raw = js_await(
+        "return new Promise((ok, fail) => { const r = indexedDB.open('ots-history'); \
+           r.onerror = fail; r.onsuccess = () => { const db = r.result; \
+             const t = db.transaction(['keys', 'sent']); \
+             const all = t.objectStore('sent').getAll(); const k = t.objectStore('keys').get('k'); \
+             t.oncomplete = () => { db.close(); \
+               const text = all.result.map(x => Array.from(new Uint8Array(x.ct), b => String.fromCharCode(b)).join('')); \
+               crypto.subtle.exportKey('raw', k.result).then(() => ok('exported'), \
+                 () => ok(JSON.stringify({extractable: k.result.extractable, n: text.length, text}))); }; }; })",
+    )
+    .await
+    .expect("read IndexedDB")
+    .as_string()
+    .unwrap_or_default();
+    assert!(raw.contains("\"extractable\":false"), "{raw}");
+    assert!(raw.contains("\"n\":2"), "{raw}");
+    assert!(!raw.contains(&newer.receipt.metadata_key), "{raw}");
+    assert!(!raw.contains("1700000100"), "{raw}");
+
+    history::forget_all().await.expect("forget all");
+    assert_eq!(history::list().await.expect("list"), vec![]);
 }

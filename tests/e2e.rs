@@ -135,17 +135,19 @@ async fn encrypted_share_never_shows_the_server_the_plaintext_or_key() {
         "received"
     );
 
-    // A second reveal gives the honest unknown-secret message.
-    recipient.client.goto(&link).await.expect("reopen");
-    recipient.client.refresh().await.expect("reload");
-    recipient.click("reveal").await;
-    recipient.find("reveal-error").await;
-    assert!(!recipient.exists("revealed-value").await);
+    recipient.close().await;
+
+    // A second reveal, anywhere else, gives the honest unknown-secret message.
+    let other = Browser::start().await;
+    other.client.goto(&link).await.expect("reopen");
+    other.click("reveal").await;
+    other.find("reveal-error").await;
+    assert!(!other.exists("revealed-value").await);
     assert!(
-        recipient.exists("reveal-passphrase").await,
+        other.exists("reveal-passphrase").await,
         "the passphrase field stays for a retry"
     );
-    recipient.close().await;
+    other.close().await;
 }
 
 #[tokio::test]
@@ -187,6 +189,72 @@ async fn a_passphrase_protects_the_encryption_and_a_wrong_one_can_be_retried() {
     assert_eq!(
         recipient.text("revealed-value").await,
         "the vault code is 4711"
+    );
+    recipient.close().await;
+}
+
+#[tokio::test]
+async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_key() {
+    let server = Server::start(&[]);
+    let creator = Browser::start().await;
+    let (link, receipt) = create(&creator, &server.url, "reload-proof 9181", "tulip", true).await;
+    creator.close().await;
+    let fragment_key = link
+        .split_once("#/s/")
+        .and_then(|(_, r)| r.split(['/', '?']).nth(1))
+        .expect("a key in the link")
+        .to_owned();
+
+    let recipient = Browser::start().await;
+    reveal(&recipient, &link, "tulip").await;
+    assert_eq!(recipient.text("revealed-value").await, "reload-proof 9181");
+    assert_eq!(
+        receipt_state(&server, &metadata_key_of(&receipt)),
+        "received"
+    );
+
+    // Reload: the server has nothing left, yet the secret opens again in this tab.
+    recipient.client.refresh().await.expect("reload");
+    recipient
+        .wait_text("reveal-note", |t| t.contains("already revealed"))
+        .await;
+    let url = recipient.url().await;
+    assert!(
+        !url.contains(&fragment_key),
+        "the key is back in the address bar: {url}"
+    );
+    let stored = recipient
+        .eval("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]);")
+        .await;
+    let stored = stored.as_str().unwrap_or_default().to_owned();
+    assert!(stored.contains("ots1."), "the envelope is kept: {stored}");
+    assert!(
+        !stored.contains(&fragment_key) && !stored.contains("reload-proof"),
+        "web storage holds the key or the plaintext: {stored}"
+    );
+    // A wrong passphrase fails here, in the browser, and loses nothing.
+    recipient.type_into("reveal-passphrase", "tulips").await;
+    recipient.click("reveal").await;
+    recipient.find("reveal-error").await;
+    recipient
+        .find("reveal-passphrase")
+        .await
+        .clear()
+        .await
+        .expect("clear");
+    recipient.type_into("reveal-passphrase", "tulip").await;
+    recipient.click("reveal").await;
+    assert_eq!(recipient.text("revealed-value").await, "reload-proof 9181");
+
+    // Closing the secret forgets the envelope and the key; a reload then can't decrypt.
+    recipient.click("close-secret").await;
+    recipient.find("secret").await;
+    let stored = recipient
+        .eval("return JSON.stringify(Object.entries(sessionStorage)) + JSON.stringify(history.state);")
+        .await;
+    assert!(
+        !stored.as_str().unwrap_or_default().contains("ots1."),
+        "{stored}"
     );
     recipient.close().await;
 }
@@ -626,4 +694,65 @@ async fn an_iframe_works_only_on_the_origins_the_operator_allows() {
         "a page the operator did not allow framed the app"
     );
     browser.close().await;
+}
+
+/// Waits until the sent-history rows show `want` (their `data-state`s, newest first).
+async fn wait_sent_states(browser: &Browser, want: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let states = browser
+            .eval("return Array.from(document.querySelectorAll('[data-testid=sent-state]'), e => e.dataset.state);")
+            .await;
+        if states == serde_json::json!(want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sent history shows {states}, not {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_sent_history_shows_live_states_burns_and_forgets_on_this_device_only() {
+    let server = Server::start(&[]);
+    let creator = Browser::start().await;
+    let (first, _) = create(&creator, &server.url, "first of two", "", true).await;
+    let (_second, _) = create(&creator, &server.url, "second of two", "", true).await;
+    let read = http(
+        server.port,
+        "POST",
+        &format!("/api/v1/secret/{}", secret_key_of(&first)),
+        "",
+    );
+    assert_eq!(read.status, 200);
+
+    creator.click("nav-sent").await;
+    wait_sent_states(&creator, &["new", "received"]).await;
+    creator.click("sent-burn").await;
+    creator
+        .client
+        .accept_alert()
+        .await
+        .expect("confirm the burn");
+    wait_sent_states(&creator, &["burned", "received"]).await;
+
+    // Kept across a reload, on this device only.
+    creator.client.refresh().await.expect("reload");
+    wait_sent_states(&creator, &["burned", "received"]).await;
+    let other = Browser::start().await;
+    other
+        .client
+        .goto(&format!("{}#/history", server.url))
+        .await
+        .expect("open");
+    other.find("sent-empty").await;
+    other.close().await;
+
+    creator.click("forget-all").await;
+    creator.find("sent-empty").await;
+    creator.client.refresh().await.expect("reload");
+    creator.find("sent-empty").await;
+    creator.close().await;
 }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use ots_core::envelope::{self, KdfParams};
-use ots_core::link::{PassphraseHint, Region, RevealLink, Route, Server};
+use ots_core::link::{PassphraseHint, ReceiptLink, Region, RevealLink, Route, Server};
 use ots_core::password::{self, CharSets};
 use ots_core::wire::{GenerateRequest, Receipt, ShareRequest};
 use zeroize::Zeroizing;
@@ -64,6 +64,8 @@ pub struct Outcome {
     pub key_text: Option<String>,
     /// The creator's private receipt link.
     pub receipt_link: String,
+    /// The same, as a route (for the sent history).
+    pub receipt_route: ReceiptLink,
     /// The generated password, shown once.
     pub generated: Option<String>,
     /// Whether the secret was encrypted in this browser.
@@ -247,11 +249,11 @@ fn outcome(
     generated: Option<String>,
     page: &str,
 ) -> Outcome {
-    let receipt_link = Route::Receipt(ots_core::link::ReceiptLink {
+    let receipt_route = ReceiptLink {
         metadata_key: receipt.metadata_key.clone(),
         server: server.clone(),
-    })
-    .to_url(page);
+    };
+    let receipt_link = Route::Receipt(receipt_route.clone()).to_url(page);
     Outcome {
         encrypted: link_without_key.is_some(),
         receipt,
@@ -259,8 +261,24 @@ fn outcome(
         link_without_key,
         key_text: None,
         receipt_link,
+        receipt_route,
         generated,
     }
+}
+
+/// Adds a created secret to this device's sent history (best effort: a browser without
+/// IndexedDB just keeps none).
+fn remember(outcome: &Outcome) {
+    let r = &outcome.receipt;
+    let entry = crate::history::Entry {
+        receipt: outcome.receipt_route.clone(),
+        created: r.created,
+        ttl: r.secret_ttl.unwrap_or(r.ttl),
+        passphrase: r.passphrase_required,
+    };
+    leptos::task::spawn_local(async move {
+        let _ = crate::history::remember(&entry).await;
+    });
 }
 
 /// The create screen: the form, then the links.
@@ -312,6 +330,9 @@ pub fn Create() -> impl IntoView {
             match outcome {
                 Ok(outcome) => {
                     form_error.set(None);
+                    if settings.with_untracked(|s| s.features.history) {
+                        remember(&outcome);
+                    }
                     result.set(Some(outcome));
                 }
                 Err(error) => form_error.set(Some(messages::api_error(&error))),

@@ -31,6 +31,7 @@ pub fn Created(
         link_without_key,
         key_text,
         receipt_link,
+        receipt_route: _,
         generated,
         encrypted,
     } = outcome;

@@ -10,7 +10,7 @@ use crate::api::ApiError;
 use crate::app::{AppState, use_app};
 use crate::components::{CopyButton, When};
 use crate::i18n::{Key, tr, use_i18n};
-use crate::{crypto, messages};
+use crate::{crypto, messages, storage};
 
 /// Why a reveal failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,16 +52,28 @@ async fn reveal(
         }
         _ => None,
     };
-    let access = match &derived {
-        Some(d) => Some(d.access().to_owned()),
-        None => typed.as_deref().cloned(),
+    let value = match storage::kept_revealed(&link.secret_key) {
+        // Revealed earlier in this tab (before a reload or a wrong passphrase): decrypt
+        // the kept envelope; the server has nothing left to give.
+        Some(envelope) => envelope,
+        None => {
+            let access = match &derived {
+                Some(d) => Some(d.access().to_owned()),
+                None => typed.as_deref().cloned(),
+            };
+            let mut response = state
+                .api_for(&link.server)
+                .reveal(&link.secret_key, access)
+                .await
+                .map_err(RevealError::Api)?;
+            let value = std::mem::take(&mut response.value);
+            // Only ciphertext is ever kept, and only while its key is in memory.
+            if link.key.is_some() && envelope::Envelope::detect(&value) {
+                storage::keep_revealed(&link.secret_key, &value);
+            }
+            value
+        }
     };
-    let mut response = state
-        .api_for(&link.server)
-        .reveal(&link.secret_key, access)
-        .await
-        .map_err(RevealError::Api)?;
-    let value = std::mem::take(&mut response.value);
     match &link.key {
         Some(key) => open(&value, key, derived.as_ref()),
         // An envelope without its key: the link lost its key part.
@@ -94,6 +106,7 @@ pub fn Reveal(
     let asks_passphrase = link.passphrase != PassphraseHint::None || link.key.is_none();
     let show_passphrase = RwSignal::new(asks_passphrase);
     let value_heading = NodeRef::<leptos::html::H2>::new();
+    let kept = storage::kept_revealed(&link.secret_key).is_some();
 
     let action = crate::task::Task::new({
         let link = link.clone();
@@ -165,6 +178,7 @@ pub fn Reveal(
     let copy_text =
         Signal::derive(move || revealed.with(|v| v.as_deref().cloned().unwrap_or_default()));
     let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
+    let secret_key = StoredValue::new(link.secret_key.clone());
 
     view! {
         <section class="card reveal" aria-labelledby="reveal-title">
@@ -172,7 +186,7 @@ pub fn Reveal(
             {move || match revealed.with(|v| v.is_some()) {
                 false => view! {
                     <form on:submit=on_reveal novalidate>
-                        <p class="notice" data-testid="reveal-note">{tr(Key::RevealNothingConsumed)}</p>
+                        <p class="notice" data-testid="reveal-note">{tr(if kept { Key::RevealKept } else { Key::RevealNothingConsumed })}</p>
                         <When when=move || show_passphrase.get()>
                             <div class="field">
                                 <label for="reveal-passphrase">{tr(Key::PassphraseLabel)}</label>
@@ -198,6 +212,8 @@ pub fn Reveal(
                             <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />
                             <button type="button" data-testid="close-secret" on:click=move |_| {
                                 forget();
+                                secret_key.with_value(|k| storage::forget_revealed(k));
+                                crate::app::forget_kept_key();
                                 let _ = window().location().set_hash("#/");
                             }>{tr(Key::CloseSecret)}</button>
                         </div>
