@@ -16,9 +16,23 @@ pub mod task;
 
 use wasm_bindgen::JsCast;
 
+/// A `performance.mark`, for the bench's breakdown of start-up (ignored where missing).
+pub fn mark(name: &str) {
+    let window = leptos::prelude::window();
+    if let Ok(performance) = js_sys::Reflect::get(&window, &"performance".into()) {
+        let mark = js_sys::Reflect::get(&performance, &"mark".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(mark) = mark {
+            let _ = mark.call1(&performance, &name.into());
+        }
+    }
+}
+
 /// Mounts the app: into `<div data-ots-app>` of a host page (with settings from its data
 /// attributes) when there is one, else into `<body>`.
 pub fn mount() {
+    mark("ots:main");
     let host = leptos::prelude::document()
         .query_selector("[data-ots-app]")
         .ok()

@@ -424,16 +424,7 @@ pub fn Create() -> impl IntoView {
     };
 
     // Marks when the secret field is first in the DOM, for the bench's "ready" figure.
-    Effect::new(move |_| {
-        if let Ok(performance) = js_sys::Reflect::get(&window(), &"performance".into()) {
-            let mark = js_sys::Reflect::get(&performance, &"mark".into())
-                .ok()
-                .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok());
-            if let Some(mark) = mark {
-                let _ = mark.call1(&performance, &"ots:secret-field".into());
-            }
-        }
-    });
+    Effect::new(move |_| crate::mark("ots:secret-field"));
 
     let form = move || {
         view! {

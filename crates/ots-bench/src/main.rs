@@ -78,10 +78,23 @@ fn sizes(dist: &Path) {
     }
 }
 
-/// Ready: navigation start until the secret field is in the DOM and the load event has
-/// ended, in a fresh Chromium profile each time.
-async fn ready(server: &Server, runs: usize) -> Vec<f64> {
-    let mut times = Vec::new();
+/// Where a page load's time went, in ms from navigation start.
+#[derive(Default)]
+struct Startup {
+    /// The secret field is in the DOM and the load event has ended: the "ready" figure.
+    ready: Vec<f64>,
+    /// The first subresource (CSS, JS or wasm) was requested: until then the browser
+    /// is starting the page (renderer, parser), whatever the page is.
+    first_request: Vec<f64>,
+    /// The wasm was downloaded.
+    wasm_loaded: Vec<f64>,
+    /// The wasm's `main` started (compiled and instantiated).
+    main: Vec<f64>,
+}
+
+/// Ready, and its breakdown, in a fresh Chromium profile each time.
+async fn ready(server: &Server, runs: usize) -> Startup {
+    let mut out = Startup::default();
     for _ in 0..runs {
         let browser = Browser::start().await;
         browser.client.goto(&server.url).await.expect("open");
@@ -89,14 +102,22 @@ async fn ready(server: &Server, runs: usize) -> Vec<f64> {
         let t = browser
             .eval(
                 "const nav = performance.getEntriesByType('navigation')[0];\
-                 const mark = performance.getEntriesByName('ots:secret-field')[0];\
-                 return Math.max(nav.loadEventEnd, mark ? mark.startTime : 0);",
+                 const at = n => (performance.getEntriesByName(n)[0] || {startTime: NaN}).startTime;\
+                 const res = performance.getEntriesByType('resource');\
+                 const wasm = res.find(r => r.name.endsWith('.wasm')) || {responseEnd: NaN};\
+                 return [Math.max(nav.loadEventEnd, at('ots:secret-field')),\
+                   Math.min(...res.map(r => r.startTime)), wasm.responseEnd, at('ots:main')];",
             )
             .await;
-        times.push(t.as_f64().unwrap_or(f64::NAN));
+        let t: Vec<f64> = serde_json::from_value(t).unwrap_or_default();
+        let get = |i: usize| t.get(i).copied().unwrap_or(f64::NAN);
+        out.ready.push(get(0));
+        out.first_request.push(get(1));
+        out.wasm_loaded.push(get(2));
+        out.main.push(get(3));
         browser.close().await;
     }
-    times
+    out
 }
 
 /// Click "create" to link shown, for an encrypted secret of `bytes`.
@@ -281,11 +302,22 @@ async fn main() {
     println!("\n## Browser (headless Chromium)\n");
     println!("| figure | median | min | max | runs | target |");
     println!("|---|---:|---:|---:|---:|---|");
-    let ready = ready(&server, if quick { 5 } else { 9 }).await;
+    let startup = ready(&server, if quick { 5 } else { 9 }).await;
     print_timing(
         "ready: secret field in DOM + load event",
-        &ready,
+        &startup.ready,
         "≤ 100 ms",
+    );
+    print_timing(
+        "… of which: first subresource requested",
+        &startup.first_request,
+        "",
+    );
+    print_timing("… wasm downloaded", &startup.wasm_loaded, "");
+    print_timing(
+        "… wasm `main` started (compiled, instantiated)",
+        &startup.main,
+        "",
     );
     let create = create_to_link(&server, 10 * 1024, 20).await;
     print_timing(
