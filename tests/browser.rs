@@ -347,6 +347,7 @@ async fn the_sent_history_is_sealed_under_a_key_that_cannot_be_read_out() {
         receipt: ReceiptLink {
             metadata_key: metadata_key.to_owned(),
             server: Server::Origin,
+            access: None,
         },
         created,
         ttl: 3600,

@@ -275,7 +275,12 @@ async fn plain_secret_with_a_passphrase_opens_from_the_server_link() {
 async fn a_burned_secret_cannot_be_revealed() {
     let server = Server::start(&[]);
     let creator = Browser::start().await;
-    let (link, receipt_link) = create(&creator, &server.url, "burn me", "", true).await;
+    // Encrypted with a passphrase: the server knows only a value derived from it and the
+    // link's key, which the receipt link carries (`b=`) so that burning still works.
+    let (link, receipt_link) =
+        create(&creator, &server.url, "burn me", "pass phrase 7", true).await;
+    assert!(receipt_link.contains("b="), "{receipt_link}");
+    assert!(!receipt_link.contains("phrase"), "{receipt_link}");
     creator
         .client
         .goto(&receipt_link)
@@ -286,6 +291,10 @@ async fn a_burned_secret_cannot_be_revealed() {
         Some("new")
     );
     creator.click("burn").await;
+    assert!(
+        !creator.exists("burn-passphrase").await,
+        "the link already holds what burning needs"
+    );
     creator.click("burn-confirm").await;
     creator.find("burned-note").await;
     assert_eq!(
@@ -295,7 +304,7 @@ async fn a_burned_secret_cannot_be_revealed() {
     creator.close().await;
 
     let recipient = Browser::start().await;
-    reveal(&recipient, &link, "").await;
+    reveal(&recipient, &link, "pass phrase 7").await;
     recipient.find("reveal-error").await;
     assert!(!recipient.exists("revealed-value").await);
     recipient.close().await;

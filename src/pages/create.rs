@@ -136,13 +136,14 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
             })
             .await?;
         let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
+        let generated = receipt.value.clone();
         return Ok(outcome(
-            &state,
             &draft.server,
-            receipt.clone(),
+            receipt,
             link,
             None,
-            receipt.value.clone(),
+            generated,
+            None,
             &page,
         ));
     }
@@ -176,13 +177,14 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
             })
             .await?;
         let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
+        let generated = generated.map(|g| g.to_string());
         return Ok(outcome(
-            &state,
             &draft.server,
             receipt,
             link,
             None,
-            generated.map(|g| g.to_string()),
+            generated,
+            None,
             &page,
         ));
     }
@@ -214,13 +216,15 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
     let link = Route::Reveal(reveal.clone()).to_url(&page);
     let key_text = reveal.key.take().map(|k| k.to_string());
     let without_key = Route::Reveal(reveal).to_url(&page);
+    // Burning needs the derived access value, which only this browser can make now.
+    let access = sealed.access.as_deref().cloned();
     let mut result = outcome(
-        &state,
         &draft.server,
         receipt,
         link,
         Some(without_key),
         generated.map(|g| g.to_string()),
+        access,
         &page,
     );
     result.key_text = key_text;
@@ -241,17 +245,18 @@ fn receipt_secret_link(
 }
 
 fn outcome(
-    _state: &crate::app::AppState,
     server: &Server,
     receipt: Receipt,
     link: String,
     link_without_key: Option<String>,
     generated: Option<String>,
+    access: Option<String>,
     page: &str,
 ) -> Outcome {
     let receipt_route = ReceiptLink {
         metadata_key: receipt.metadata_key.clone(),
         server: server.clone(),
+        access,
     };
     let receipt_link = Route::Receipt(receipt_route.clone()).to_url(page);
     Outcome {

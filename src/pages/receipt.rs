@@ -79,11 +79,16 @@ pub fn Receipt(
     });
     let confirming = RwSignal::new(false);
     let passphrase = RwSignal::new(String::new());
+    // A secret whose passphrase also protects the encryption is burned with the derived
+    // access value the link carries: the passphrase itself would not match.
+    let access = link.access.clone();
+    let has_access = access.is_some();
     let burn = crate::task::Task::new({
         let (api, key) = (api.clone(), key.clone());
         move |passphrase: &String| {
             let (api, key) = (api.clone(), key.clone());
-            let passphrase = (!passphrase.is_empty()).then(|| passphrase.clone());
+            let typed = (!passphrase.is_empty()).then(|| passphrase.clone());
+            let passphrase = access.clone().or(typed);
             async move { api.burn(&key, passphrase).await }
         }
     });
@@ -115,7 +120,7 @@ pub fn Receipt(
             }.into_any(),
             Some(Ok(r)) => {
                 let can_burn = r.state == ReceiptState::New;
-                let needs_passphrase = r.passphrase_required;
+                let needs_passphrase = r.passphrase_required && !has_access;
                 view! {
                     <ReceiptDetails receipt=r />
                     <When when=move || can_burn>

@@ -34,7 +34,7 @@ pub fn Recent() -> impl IntoView {
         Some(Some(Ok(items))) => view! {
             <ul class="recent" data-testid="recent-list">
                 {items.into_iter().map(|r| {
-                    let href = Route::Receipt(ReceiptLink { metadata_key: r.metadata_key.clone(), server: app.server.get_untracked() }).to_url(&page_url());
+                    let href = Route::Receipt(ReceiptLink { metadata_key: r.metadata_key.clone(), server: app.server.get_untracked(), access: None }).to_url(&page_url());
                     let state = r.state.clone();
                     let created = r.created;
                     let short = ots_core::keys::shortkey(&r.metadata_key).to_owned();

@@ -75,9 +75,10 @@ fn SentItem(entry: Entry) -> impl IntoView {
             async move { api.receipt(&key).await.map(|r| r.state) }
         }
     });
+    let access = entry.receipt.access.clone();
     let burn = crate::task::Task::new(move |_: &()| {
-        let (api, key) = (api.clone(), key.clone());
-        async move { api.burn(&key, None).await }
+        let (api, key, access) = (api.clone(), key.clone(), access.clone());
+        async move { api.burn(&key, access).await }
     });
     Effect::new(move |_| {
         if burn.value().with(|r| r.is_some()) {
@@ -96,7 +97,8 @@ fn SentItem(entry: Entry) -> impl IntoView {
     let short = ots_core::keys::shortkey(&entry.receipt.metadata_key).to_owned();
     let created = entry.created;
     let expires = entry.created + entry.ttl;
-    let passphrase = entry.passphrase;
+    // A passphrase this browser cannot supply: the receipt screen asks for it.
+    let asks_passphrase = entry.passphrase && entry.receipt.access.is_none();
     let state = move || match live.get() {
         None => (Key::Loading, "loading".to_owned()),
         Some(Ok(state)) => (state_key(&state), state.as_str().to_owned()),
@@ -116,8 +118,7 @@ fn SentItem(entry: Entry) -> impl IntoView {
             " · "{tr(Key::Expires)}" "<time>{move || fmt::datetime(i18n.locale.get(), expires)}</time>
             " · "<span data-testid="sent-state" data-state=move || state().1>{move || i18n.t(state().0)}</span>
             <When when=can_burn>
-                {if passphrase {
-                    // Burning needs the passphrase: the receipt screen asks for it.
+                {if asks_passphrase {
                     view! { <a class="button danger" href=burn_link.clone()>{tr(Key::BurnButton)}</a> }.into_any()
                 } else {
                     view! {

@@ -256,6 +256,32 @@ fn burn_of_a_plain_passphrase_secret_needs_it() {
 }
 
 #[test]
+fn an_encrypted_passphrase_secret_burns_from_its_receipt_link_alone() {
+    let server = Server::start();
+    let pass = server.file("pass", b"opensesame\n");
+    let made = ots([
+        "share",
+        "--server",
+        &server.url,
+        "--json",
+        "--passphrase-file",
+        pass.to_str().expect("path"),
+    ])
+    .stdin(TEXT)
+    .run()
+    .ok()
+    .json();
+    let receipt = made["receipt_link"].as_str().expect("receipt");
+    // The link carries the derived access value, never the passphrase.
+    assert!(receipt.contains("b="), "{receipt}");
+    assert!(!receipt.contains("opensesame"), "{receipt}");
+    let burned = ots(["burn", receipt]).run().ok();
+    assert!(burned.stderr.contains("Burned"), "{}", burned.stderr);
+    let shown = ots(["receipt", "--json", receipt]).run().ok().json();
+    assert_eq!(shown["state"], "burned");
+}
+
+#[test]
 fn links_can_come_from_standard_input() {
     let server = Server::start();
     let link = share(&server, TEXT, &[]);

@@ -185,6 +185,10 @@ pub struct ReceiptLink {
     pub metadata_key: String,
     /// Where the secret lives.
     pub server: Server,
+    /// For a secret whose passphrase also protects the encryption: the derived access
+    /// value ([`crate::envelope::DerivedPassphrase::access`]) that burning needs, since the
+    /// creator's passphrase alone no longer opens it (`?b=`). Never the passphrase itself.
+    pub access: Option<String>,
 }
 
 /// A screen of the app, as named by a link.
@@ -242,6 +246,7 @@ fn checked_key(key: &str) -> Result<String, LinkError> {
 struct Params {
     server: Server,
     passphrase: PassphraseHint,
+    access: Option<String>,
 }
 
 impl Params {
@@ -258,6 +263,15 @@ impl Params {
                     let params = value.parse().map_err(|_| LinkError::Malformed)?;
                     out.passphrase = PassphraseHint::Kdf(params);
                 }
+                // 43 base64url characters, as `DerivedPassphrase::access` writes them.
+                "b" if value.len() == 43
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                {
+                    out.access = Some(value);
+                }
+                "b" => return Err(LinkError::Malformed),
                 _ => {}
             }
         }
@@ -270,11 +284,12 @@ impl Params {
         Ok(out)
     }
 
-    /// `?r=…&p=…`, or `""` when there is nothing to say.
+    /// `?r=…&p=…&b=…`, or `""` when there is nothing to say.
     fn write(
         f: &mut fmt::Formatter<'_>,
         server: &Server,
         passphrase: PassphraseHint,
+        access: Option<&str>,
     ) -> fmt::Result {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         match server {
@@ -286,6 +301,9 @@ impl Params {
             PassphraseHint::None => {}
             PassphraseHint::Gate => pairs.push(("p", "1".to_owned())),
             PassphraseHint::Kdf(k) => pairs.push(("p", k.to_string())),
+        }
+        if let Some(access) = access {
+            pairs.push(("b", access.to_owned()));
         }
         if pairs.is_empty() {
             Ok(())
@@ -344,10 +362,14 @@ impl Route {
                     passphrase: params.passphrase,
                 }))
             }
-            ["r", metadata_key] => Ok(Self::Receipt(ReceiptLink {
-                metadata_key: checked_key(metadata_key)?,
-                server: Params::parse(query)?.server,
-            })),
+            ["r", metadata_key] => {
+                let params = Params::parse(query)?;
+                Ok(Self::Receipt(ReceiptLink {
+                    metadata_key: checked_key(metadata_key)?,
+                    server: params.server,
+                    access: params.access,
+                }))
+            }
             ["r", ..] => Err(LinkError::Malformed),
             _ => Err(LinkError::UnknownRoute),
         }
@@ -373,6 +395,7 @@ impl Route {
             ["receipt" | "private" | "metadata", key] => Ok(Self::Receipt(ReceiptLink {
                 metadata_key: checked_key(key)?,
                 server,
+                access: None,
             })),
             ["secret" | "receipt" | "private" | "metadata", ..] => Err(LinkError::Malformed),
             _ => Ok(Self::Create),
@@ -400,11 +423,16 @@ impl fmt::Display for Route {
                 if let Some(key) = &link.key {
                     write!(f, "/{key}")?;
                 }
-                Params::write(f, &link.server, link.passphrase)
+                Params::write(f, &link.server, link.passphrase, None)
             }
             Self::Receipt(link) => {
                 write!(f, "#/r/{}", link.metadata_key)?;
-                Params::write(f, &link.server, PassphraseHint::None)
+                Params::write(
+                    f,
+                    &link.server,
+                    PassphraseHint::None,
+                    link.access.as_deref(),
+                )
             }
         }
     }
@@ -464,14 +492,31 @@ mod tests {
             reveal(custom, PassphraseHint::Gate).to_string(),
             format!("#/s/{KEY}/{FK}?api=https%3A%2F%2Fsecrets.example.com%3A8443%2Fots&p=1")
         );
-        let receipt = Route::Receipt(ReceiptLink {
+        let mut link = ReceiptLink {
             metadata_key: KEY.into(),
             server: Server::Region(Region::Uk),
-        });
+            access: None,
+        };
+        let receipt = Route::Receipt(link.clone());
         assert_eq!(
             receipt.to_url("https://app.example"),
             format!("https://app.example/#/r/{KEY}?r=uk")
         );
+        link.access = Some(FK.into());
+        let with_access = format!("#/r/{KEY}?r=uk&b={FK}");
+        assert_eq!(Route::Receipt(link.clone()).to_string(), with_access);
+        assert_eq!(Route::parse(&with_access), Ok(Route::Receipt(link)));
+        for bad in [
+            "b=short",
+            "b=",
+            "b=%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F%2F",
+        ] {
+            assert_eq!(
+                Route::parse(&format!("#/r/{KEY}?{bad}")),
+                Err(LinkError::Malformed),
+                "{bad}"
+            );
+        }
         assert_eq!(
             Route::Create.to_url("https://app.example/x/#/old"),
             "https://app.example/x/#/"
@@ -544,6 +589,7 @@ mod tests {
                 Ok(Route::Receipt(ReceiptLink {
                     metadata_key: KEY.into(),
                     server: Server::Custom("https://secrets.example.com".into()),
+                    access: None,
                 })),
                 "{path}"
             );
@@ -688,12 +734,18 @@ mod tests {
                         passphrase,
                     }
                 )),
-            ("[A-Za-z0-9_-]{20,70}", server_strategy()).prop_map(|(metadata_key, server)| {
-                Route::Receipt(ReceiptLink {
-                    metadata_key,
-                    server,
-                })
-            }),
+            (
+                "[A-Za-z0-9_-]{20,70}",
+                server_strategy(),
+                proptest::option::of("[A-Za-z0-9_-]{43}")
+            )
+                .prop_map(|(metadata_key, server, access)| {
+                    Route::Receipt(ReceiptLink {
+                        metadata_key,
+                        server,
+                        access,
+                    })
+                }),
         ]
     }
 

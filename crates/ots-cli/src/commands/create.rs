@@ -90,12 +90,15 @@ impl LinkStyle {
         })
     }
 
-    /// The creator's receipt link.
-    fn receipt(&self, receipt: &Receipt) -> String {
+    /// The creator's receipt link; `access` is the derived value that burning a secret
+    /// needs when its passphrase also protects the encryption (a server's own receipt
+    /// page cannot carry it).
+    fn receipt(&self, receipt: &Receipt, access: Option<String>) -> String {
         match self {
             Self::App { app_url, server } => Route::Receipt(ReceiptLink {
                 metadata_key: receipt.metadata_key.clone(),
                 server: server.clone(),
+                access,
             })
             .to_url(app_url),
             Self::ServerPages { base } => {
@@ -306,7 +309,7 @@ fn share_encrypted(
     args: &CreateArgs,
     plaintext: &str,
     passphrase: Option<&str>,
-) -> Result<(Zeroizing<String>, Receipt)> {
+) -> Result<(Zeroizing<String>, Receipt, Option<String>)> {
     let fk = FragmentKey::from_bytes(random::<{ envelope::KEY_LEN }>()?);
     let nonce = random::<{ envelope::NONCE_LEN }>()?;
     let derived = passphrase
@@ -340,7 +343,9 @@ fn share_encrypted(
         .map_or(PassphraseHint::None, |d| PassphraseHint::Kdf(*d.params()));
     let secret_key = receipt.secret_key.clone().unwrap_or_default();
     let link = plan.links.reveal(&secret_key, Some(fk), hint);
-    Ok((link, receipt))
+    // Burning needs the derived access value: the receipt link keeps it (`b=`).
+    let access = derived.as_ref().map(|d| d.access().to_owned());
+    Ok((link, receipt, access))
 }
 
 /// `ots share [FILE]`.
@@ -373,14 +378,14 @@ pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
         let secret_key = receipt.secret_key.clone().unwrap_or_default();
         Created {
             link: plan.links.reveal(&secret_key, None, hint),
-            receipt_link: plan.links.receipt(&receipt),
+            receipt_link: plan.links.receipt(&receipt, None),
             receipt,
             encrypted: false,
             passphrase: passphrase.is_some(),
             value: None,
         }
     } else {
-        let (link, receipt) = share_encrypted(
+        let (link, receipt, access) = share_encrypted(
             ctx,
             &plan,
             &args.create,
@@ -389,7 +394,7 @@ pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
         )?;
         Created {
             link,
-            receipt_link: plan.links.receipt(&receipt),
+            receipt_link: plan.links.receipt(&receipt, access),
             receipt,
             encrypted: true,
             passphrase: passphrase.is_some(),
@@ -450,7 +455,7 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
         let secret_key = receipt.secret_key.clone().unwrap_or_default();
         Created {
             link: plan.links.reveal(&secret_key, None, hint),
-            receipt_link: plan.links.receipt(&receipt),
+            receipt_link: plan.links.receipt(&receipt, None),
             receipt,
             encrypted: false,
             passphrase: passphrase.is_some(),
@@ -466,7 +471,7 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
         };
         let value = password::generate(length, &sets, &mut fill)
             .map_err(|e| CliError::other(format!("cannot generate a password: {e}")))?;
-        let (link, receipt) = share_encrypted(
+        let (link, receipt, access) = share_encrypted(
             ctx,
             &plan,
             &args.create,
@@ -475,7 +480,7 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
         )?;
         Created {
             link,
-            receipt_link: plan.links.receipt(&receipt),
+            receipt_link: plan.links.receipt(&receipt, access),
             receipt,
             encrypted: true,
             passphrase: passphrase.is_some(),
@@ -562,7 +567,7 @@ mod tests {
             ..Receipt::default()
         };
         assert_eq!(
-            style.receipt(&receipt),
+            style.receipt(&receipt, None),
             format!("http://127.0.0.1:8080/receipt/{KEY}")
         );
     }

@@ -2,7 +2,7 @@
 
 use ots_core::keys;
 use ots_core::limits::format_duration;
-use ots_core::link::{LinkError, Route, Server};
+use ots_core::link::{LinkError, ReceiptLink, Route, Server};
 use ots_core::wire::{ApiErrorKind, Receipt};
 
 use crate::api::Client;
@@ -14,17 +14,21 @@ use crate::input::PassphraseSource;
 const UNKNOWN_RECEIPT: &str = "unknown receipt: it never existed or has expired (a receipt lives twice as long as its secret)";
 
 /// Reads a receipt link (the app's `#/r/<key>`, a server's `/receipt/<key>`) or a bare
-/// receipt key: the key and the server named, if any.
-pub fn parse_receipt_link(input: &str) -> Result<(String, Server)> {
+/// receipt key: the key, the server named, if any, and the burn access value, if any.
+pub fn parse_receipt_link(input: &str) -> Result<ReceiptLink> {
     let input = input.trim();
     if input.is_empty() {
         return Err(CliError::usage("no receipt link or key given"));
     }
     if keys::is_valid(input) {
-        return Ok((input.to_owned(), Server::Origin));
+        return Ok(ReceiptLink {
+            metadata_key: input.to_owned(),
+            server: Server::Origin,
+            access: None,
+        });
     }
     match Route::parse(input) {
-        Ok(Route::Receipt(r)) => Ok((r.metadata_key, r.server)),
+        Ok(Route::Receipt(r)) => Ok(r),
         Ok(Route::Reveal(_)) => Err(CliError::usage_hint(
             "this is the link that reveals the secret, not its receipt",
             "give the receipt link that `ots share` printed on standard error (or its key)",
@@ -89,7 +93,11 @@ fn describe(r: &Receipt) -> String {
 /// `ots receipt LINK|KEY`.
 pub fn receipt(ctx: &Context, args: &ReceiptArgs) -> Result<()> {
     let input = link_argument(args.link.as_deref(), "receipt link or key")?;
-    let (key, server) = parse_receipt_link(&input)?;
+    let ReceiptLink {
+        metadata_key: key,
+        server,
+        ..
+    } = parse_receipt_link(&input)?;
     let client = client_for(ctx, &server, &input)?;
     let receipt = client
         .receipt(&key)?
@@ -103,7 +111,11 @@ pub fn receipt(ctx: &Context, args: &ReceiptArgs) -> Result<()> {
 /// `ots burn LINK|KEY`.
 pub fn burn(ctx: &Context, args: &BurnArgs) -> Result<()> {
     let input = link_argument(args.link.as_deref(), "receipt link or key")?;
-    let (key, server) = parse_receipt_link(&input)?;
+    let ReceiptLink {
+        metadata_key: key,
+        server,
+        access,
+    } = parse_receipt_link(&input)?;
     let client = client_for(ctx, &server, &input)?;
     let passphrase = match (
         &args.passphrase.passphrase_file,
@@ -111,7 +123,8 @@ pub fn burn(ctx: &Context, args: &BurnArgs) -> Result<()> {
     ) {
         (Some(path), _) => Some(PassphraseSource::File(path).read("", false)?),
         (None, true) => Some(PassphraseSource::Prompt.read("Passphrase: ", false)?),
-        (None, false) => None,
+        // A secret whose passphrase protects the encryption: the link's derived value.
+        (None, false) => access.map(zeroize::Zeroizing::new),
     };
     let burned = client
         .burn(&key, passphrase.as_deref().map(String::as_str))?
@@ -127,7 +140,7 @@ pub fn burn(ctx: &Context, args: &BurnArgs) -> Result<()> {
                     "this secret has a passphrase: pass --ask-passphrase or --passphrase-file FILE",
                 ),
                 (true, Some(_)) => e.with_hint(
-                    "a secret encrypted with a passphrase (not --plain) cannot be burned from its receipt alone: the server knows only a value derived from the passphrase and the link's key; it expires at its TTL",
+                    "a secret encrypted with a passphrase (not --plain) is burned with the receipt link that `ots share` printed (it carries a value derived from the passphrase and the link's key), without --ask-passphrase",
                 ),
                 _ => e,
             }
@@ -197,17 +210,20 @@ mod tests {
 
     #[test]
     fn reads_receipt_links_and_keys() {
+        let bare = parse_receipt_link(KEY).expect("key");
         assert_eq!(
-            parse_receipt_link(KEY).expect("key"),
-            (KEY.to_owned(), Server::Origin)
+            (bare.metadata_key.as_str(), bare.server),
+            (KEY, Server::Origin)
         );
-        let (key, server) =
+        let link =
             parse_receipt_link(&format!("http://127.0.0.1:9/receipt/{KEY}")).expect("server link");
-        assert_eq!(key, KEY);
-        assert_eq!(server, Server::Custom("http://127.0.0.1:9".into()));
-        let (_, server) =
-            parse_receipt_link(&format!("https://app.example/#/r/{KEY}?r=eu")).expect("app link");
-        assert_eq!(server, Server::Region(ots_core::link::Region::Eu));
+        assert_eq!(link.metadata_key, KEY);
+        assert_eq!(link.server, Server::Custom("http://127.0.0.1:9".into()));
+        let access = "A".repeat(43);
+        let link = parse_receipt_link(&format!("https://app.example/#/r/{KEY}?r=eu&b={access}"))
+            .expect("app link");
+        assert_eq!(link.server, Server::Region(ots_core::link::Region::Eu));
+        assert_eq!(link.access, Some(access));
     }
 
     #[test]
