@@ -55,6 +55,22 @@ async fn reveal(browser: &Browser, link: &str, passphrase: &str) {
     browser.click("reveal").await;
 }
 
+/// After a failed reveal: types another passphrase over the first and tries again.
+async fn retry_passphrase(browser: &Browser, passphrase: &str) {
+    browser
+        .find("reveal-passphrase")
+        .await
+        .clear()
+        .await
+        .expect("clear");
+    browser.type_into("reveal-passphrase", passphrase).await;
+    browser.click("reveal").await;
+}
+
+/// Everything in `localStorage` and `sessionStorage`, as one JSON text.
+const WEB_STORAGE: &str =
+    "return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]);";
+
 fn receipt_state(server: &Server, metadata_key: &str) -> String {
     let receipt = http(
         server.port,
@@ -176,16 +192,7 @@ async fn a_passphrase_protects_the_encryption_and_a_wrong_one_can_be_retried() {
     let recipient = Browser::start().await;
     reveal(&recipient, &link, "wrong guess").await;
     recipient.find("reveal-error").await;
-    recipient
-        .find("reveal-passphrase")
-        .await
-        .clear()
-        .await
-        .expect("clear");
-    recipient
-        .type_into("reveal-passphrase", "open sesame")
-        .await;
-    recipient.click("reveal").await;
+    retry_passphrase(&recipient, "open sesame").await;
     assert_eq!(
         recipient.text("revealed-value").await,
         "the vault code is 4711"
@@ -223,9 +230,7 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
         !url.contains(&fragment_key),
         "the key is back in the address bar: {url}"
     );
-    let stored = recipient
-        .eval("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]);")
-        .await;
+    let stored = recipient.eval(WEB_STORAGE).await;
     let stored = stored.as_str().unwrap_or_default().to_owned();
     assert!(stored.contains("ots1."), "the envelope is kept: {stored}");
     assert!(
@@ -236,14 +241,7 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
     recipient.type_into("reveal-passphrase", "tulips").await;
     recipient.click("reveal").await;
     recipient.find("reveal-error").await;
-    recipient
-        .find("reveal-passphrase")
-        .await
-        .clear()
-        .await
-        .expect("clear");
-    recipient.type_into("reveal-passphrase", "tulip").await;
-    recipient.click("reveal").await;
+    retry_passphrase(&recipient, "tulip").await;
     assert_eq!(recipient.text("revealed-value").await, "reload-proof 9181");
 
     // Closing the secret forgets the envelope and the key; a reload then can't decrypt.
@@ -429,9 +427,7 @@ async fn every_screen_runs_without_a_csp_violation_or_a_foreign_request() {
         );
     }
     // Neither the secret nor its key is kept in web storage.
-    let stored = browser
-        .eval("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]);")
-        .await;
+    let stored = browser.eval(WEB_STORAGE).await;
     let stored = stored.as_str().unwrap_or_default();
     let key = link
         .split_once("#/s/")
