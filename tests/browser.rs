@@ -271,14 +271,14 @@ async fn an_unknown_secret_names_the_causes_and_keeps_a_passphrase_field() {
     )
     .await;
     assert!(
-        text("reveal-error").contains("read already, burned, or expired"),
+        text("reveal-error").contains("read already, burned or expired"),
         "{}",
         text("reveal-error")
     );
     el::<HtmlInputElement>("reveal-passphrase");
     assert!(
         text("reveal-error")
-            .find("may already have counted")
+            .find("used up now")
             .is_none()
     );
 }
@@ -291,7 +291,7 @@ async fn a_lost_answer_says_the_reveal_may_have_counted() {
         "{}",
         text("reveal-error")
     );
-    assert!(text("may-have-counted").contains("may already have counted"));
+    assert!(text("may-have-counted").contains("used up now"));
 }
 
 #[wasm_bindgen_test]
