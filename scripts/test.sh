@@ -17,6 +17,8 @@ step "clippy: the core, the server and the tools natively; the app for wasm32"
 cargo clippy --locked --workspace --exclude ots-web --all-targets -- -D warnings
 cargo clippy --locked -p ots-web --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy --locked -p ots-core --target wasm32-unknown-unknown -- -D warnings
+# The app's native side: its unit tests and the end-to-end suites that drive Chromium.
+cargo clippy --locked -p ots-web --all-targets -- -D warnings
 
 step "build the release app (the end-to-end tests load exactly what users get), the server and the CLI"
 scripts/build-app.sh
