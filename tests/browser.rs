@@ -38,6 +38,12 @@ fn calls_to(path: &str) -> usize {
 const API_OK: &str = "if (url.endsWith('config.json')) return Promise.resolve(new Response('{}')); \
     if (url.includes('/status')) return Promise.resolve(new Response('{\"status\":\"nominal\",\"locale\":\"en\"}'));";
 
+/// The fake API's answer to a create: a new receipt.
+const NEW_RECEIPT: &str = "return Promise.resolve(new Response(JSON.stringify({custid:'anon', \
+     metadata_key:'m'.repeat(62), secret_key:'s'.repeat(62), ttl:'3600', metadata_ttl:7200, \
+     secret_ttl:3600, state:'new', created:'1767225600', updated:1767225600, recipient:[], \
+     share_domain:'', passphrase_required:false})));";
+
 async fn sleep(ms: u64) {
     let (tx, rx) = futures_channel();
     leptos::prelude::set_timeout(tx, Duration::from_millis(ms));
@@ -224,12 +230,7 @@ async fn an_answer_that_is_not_json_is_named() {
 
 #[wasm_bindgen_test]
 async fn an_encrypted_share_posts_only_the_envelope() {
-    fake_fetch(&format!(
-        "{API_OK} return Promise.resolve(new Response(JSON.stringify({{custid:'anon', \
-         metadata_key:'m'.repeat(62), secret_key:'s'.repeat(62), ttl:'3600', metadata_ttl:7200, \
-         secret_ttl:3600, state:'new', created:'1767225600', updated:1767225600, recipient:[], \
-         share_domain:'', passphrase_required:false}})));"
-    ));
+    fake_fetch(&format!("{API_OK} {NEW_RECEIPT}"));
     mount().await;
     type_secret("top secret text");
     el::<HtmlElement>("create").click();
@@ -276,11 +277,7 @@ async fn an_unknown_secret_names_the_causes_and_keeps_a_passphrase_field() {
         text("reveal-error")
     );
     el::<HtmlInputElement>("reveal-passphrase");
-    assert!(
-        text("reveal-error")
-            .find("used up now")
-            .is_none()
-    );
+    assert!(text("reveal-error").find("used up now").is_none());
 }
 
 #[wasm_bindgen_test]
@@ -384,4 +381,33 @@ async fn the_sent_history_is_sealed_under_a_key_that_cannot_be_read_out() {
 
     history::forget_all().await.expect("forget all");
     assert_eq!(history::list().await.expect("list"), vec![]);
+}
+
+#[wasm_bindgen_test]
+async fn creations_go_into_the_sent_history_unless_the_settings_turn_it_off() {
+    use ots_web::history;
+    for (config, kept) in [("{}", 1), ("{\"history\": false}", 0)] {
+        history::forget_all().await.expect("a clean start");
+        fake_fetch(&format!(
+            "if (url.endsWith('config.json')) return Promise.resolve(new Response('{config}')); \
+             if (url.includes('/status')) return Promise.resolve(new Response('{{\"status\":\"nominal\"}}')); \
+             {NEW_RECEIPT}"
+        ));
+        mount().await;
+        type_secret("remember me?");
+        el::<HtmlElement>("create").click();
+        sleep(400).await;
+        let entries = history::list().await.expect("list");
+        assert_eq!(entries.len(), kept, "config {config}");
+        if kept == 1 {
+            assert_eq!(entries[0].receipt.metadata_key, "m".repeat(62));
+            assert_eq!((entries[0].created, entries[0].ttl), (1_767_225_600, 3600));
+        }
+        let nav = leptos::prelude::document()
+            .query_selector("[data-testid=nav-sent]")
+            .ok()
+            .flatten();
+        assert_eq!(nav.is_some(), kept == 1, "config {config}");
+    }
+    history::forget_all().await.expect("clean up");
 }
