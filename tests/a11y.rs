@@ -185,6 +185,22 @@ impl Tour<'_> {
                 .await;
         }
         self.browser.viewport(1280, 800).await;
+        // The dark theme's colours must pass too (one width, in English, is enough).
+        if self.lang == "en" {
+            self.browser.color_scheme(true).await;
+            let violations = self.browser.axe().await;
+            if !violations.is_empty() {
+                self.problems.push(format!(
+                    "{screen} (en, dark): axe-core\n{}",
+                    axe_report(&violations)
+                ));
+            }
+            if screen == "created" {
+                let file = screenshots().join("created-en-1280-dark.png");
+                self.browser.save_screenshot(&file).await;
+            }
+            self.browser.color_scheme(false).await;
+        }
     }
 }
 

@@ -353,6 +353,8 @@ pub fn Create() -> impl IntoView {
         recipient.set(String::new());
         result.set(None);
         action.value().set(None);
+        // Back to the form: start at its heading; the next result is announced afresh.
+        state.announcement.set(String::new());
         focus_soon("#create-title");
     });
 
