@@ -26,8 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts a system redis on 6379; the tests start their own on free ports.
 
-step "wasm-opt from npm binaryen@132 (never Debian's 108: it builds a blank page)"
-if ! tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
+step "npm tools: wasm-opt from binaryen@132 (never Debian's 108: it builds a blank page), axe-core"
+if ! tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q 'version 132' ||
+  ! cmp -s <(node -p "require('./tools/package.json').dependencies['axe-core']") \
+    <(node -p "require('./tools/node_modules/axe-core/package.json').version" 2>/dev/null); then
   (cd tools && npm ci --no-audit --no-fund)
 fi
 

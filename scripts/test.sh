@@ -2,7 +2,7 @@
 # Runs every check and test: formatting, clippy for both targets, native unit and
 # integration tests (with a real Redis that the tests start), the browser tests
 # (wasm-bindgen-test in headless Chromium) and the end-to-end tests (WebDriver, the release
-# dist/ against the real ots-server).
+# dist/ against the real ots-server), accessibility and layout included.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$OTS_ROOT"
@@ -30,10 +30,14 @@ cargo test --locked --workspace --exclude ots-web
 cargo test --locked -p ots-web --lib
 # In a PID namespace of their own when the machine allows it: every browser, driver and
 # server the end-to-end tests start ends with them, whatever happens.
+# tests/a11y.rs: axe-core and layout on every screen, keyboard only; it rewrites the
+# screenshots in docs/screenshots/.
 if unshare --pid --fork --mount-proc true 2>/dev/null; then
   unshare --pid --fork --mount-proc cargo test --locked -p ots-web --test e2e
+  unshare --pid --fork --mount-proc cargo test --locked -p ots-web --test a11y
 else
   cargo test --locked -p ots-web --test e2e
+  cargo test --locked -p ots-web --test a11y
 fi
 
 step "browser tests: wasm-bindgen-test in headless Chromium"

@@ -24,6 +24,8 @@ pub struct AppState {
     pub server: RwSignal<Server>,
     /// The current screen (or why the link could not be read).
     pub route: RwSignal<Result<Route, LinkError>>,
+    /// What the polite live region says: status changes that moving focus does not tell.
+    pub announcement: RwSignal<String>,
 }
 
 impl AppState {
@@ -41,6 +43,31 @@ impl AppState {
     pub fn api(&self) -> Api {
         self.api_for(&self.server.get_untracked())
     }
+
+    /// Has screen readers say `text` (through a live region that is always on the page,
+    /// so the change is announced; a region inserted with its text often is not).
+    pub fn announce(&self, text: String) {
+        self.announcement.set(text);
+    }
+}
+
+/// Focuses the first element matching `selector` once the view has caught up (signal
+/// changes reach the DOM a moment later). Headings get `tabindex=-1` to take focus.
+pub fn focus_soon(selector: &'static str) {
+    set_timeout(
+        move || {
+            let found = document().query_selector(selector).ok().flatten();
+            if let Some(element) =
+                found.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                if !element.has_attribute("tabindex") && element.tag_name().starts_with('H') {
+                    let _ = element.set_attribute("tabindex", "-1");
+                }
+                let _ = element.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 /// The app's `AppState` from context.
@@ -104,11 +131,16 @@ async fn fetch_json(path: &str) -> Option<Value> {
 /// Loads a language's texts and switches to it.
 pub fn switch_language(i18n: I18n, code: &'static str) {
     storage::set_local(storage::LOCALE, code);
-    if let Some(root) = document().document_element() {
-        let _ = root.set_attribute("lang", code);
-    }
+    // `<html lang>` changes with the texts, not before them, so a screen reader never
+    // reads one language with another's voice.
+    let apply = move |table| {
+        i18n.apply(code, table);
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", code);
+        }
+    };
     if code == "en" {
-        i18n.apply(code, Table::default());
+        apply(Table::default());
         return;
     }
     leptos::task::spawn_local(async move {
@@ -117,7 +149,7 @@ pub fn switch_language(i18n: I18n, code: &'static str) {
                 Value::Text(t) => Some((k, t)),
                 _ => None,
             });
-            i18n.apply(code, Table::from_pairs(pairs));
+            apply(Table::from_pairs(pairs));
         }
     });
 }
@@ -149,9 +181,6 @@ fn apply_theme(settings: &Settings) {
     for (name, value) in &settings.theme {
         let _ = root.style().set_property(name, value);
     }
-    if let Some(title) = &settings.title {
-        document().set_title(title);
-    }
 }
 
 /// The whole app. `embedded` holds settings from a host page's data attributes, which
@@ -170,12 +199,21 @@ pub fn App(
         account: RwSignal::new(storage::load_account()),
         server: RwSignal::new(Server::Origin),
         route: RwSignal::new(read_route()),
+        announcement: RwSignal::new(String::new()),
     };
     provide_context(state);
     storage::drop_expired_reveals();
     switch_language(i18n, preferred_language());
+    // A new screen: focus its heading, so keyboard and screen-reader users start there.
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
-        state.route.set(read_route())
+        state.announcement.set(String::new());
+        state.route.set(read_route());
+        focus_soon("main h1");
+    });
+    // The tab's title follows the language (or the configured title).
+    Effect::new(move |_| {
+        let title = state.settings.with(|s| s.title.clone());
+        document().set_title(&title.unwrap_or_else(|| i18n.t(Key::AppTitle)));
     });
 
     // The form is usable at once; the settings arrive a moment later.
@@ -210,11 +248,14 @@ pub fn App(
     view! {
         <div class="app" data-testid="app">
             <Header />
-            <ConfigProblems />
-            <main id="main">{screen}</main>
+            <main id="main">
+                <ConfigProblems />
+                {screen}
+            </main>
             <footer class="footer">
                 <p>{tr(Key::FooterPrivacy)}</p>
             </footer>
+            <p class="sr-only" role="status" data-testid="announcer">{move || state.announcement.get()}</p>
         </div>
     }
 }
@@ -253,7 +294,8 @@ fn Header() -> impl IntoView {
                         }
                     }>
                         {i18n::LOCALES.iter().map(|(code, name)| view! {
-                            <option value=*code selected=move || i18n.locale.get() == *code>{*name}</option>
+                            // Each name is in its own language, and says so.
+                            <option value=*code lang=*code selected=move || i18n.locale.get() == *code>{*name}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -273,7 +315,8 @@ fn ConfigProblems() -> impl IntoView {
                 <div class="notice warning" role="status" data-testid="config-problems">
                     <p>{tr(Key::ConfigProblems)}</p>
                     <ul>
-                        {problems.into_iter().map(|p| view! { <li><code>{p.key.clone()}</code>": "{p.expected}</li> }).collect_view()}
+                        // What was expected is an operator's note, in English.
+                        {problems.into_iter().map(|p| view! { <li><code>{p.key.clone()}</code>": "<span lang="en">{p.expected}</span></li> }).collect_view()}
                     </ul>
                 </div>
             }

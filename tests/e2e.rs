@@ -3,7 +3,7 @@
 //! through storage.
 #![cfg(not(target_arch = "wasm32"))]
 
-use ots_testkit::{Browser, Recorder, Server, contains, http, read_tree};
+use ots_testkit::{Browser, Recorder, Server, contains, copy_tree, http, read_tree};
 
 /// The secret key at the end of a `/secret/<key>` link or inside a `#/s/<key>/…` link.
 fn secret_key_of(link: &str) -> String {
@@ -525,18 +525,6 @@ fn tempfile_dir() -> std::path::PathBuf {
     dir
 }
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
 #[tokio::test]
 async fn recent_lists_what_the_account_created() {
     let token = "e2e-token-0123456789abcdef";
@@ -554,7 +542,7 @@ async fn recent_lists_what_the_account_created() {
     let server = Server::start(&["--accounts", accounts.to_str().expect("utf-8 path")]);
     let browser = Browser::start().await;
     browser.client.goto(&server.url).await.expect("open");
-    browser.click("advanced").await;
+    browser.click("account-toggle").await;
     browser.type_into("username", "alice@example.com").await;
     browser.type_into("token", token).await;
     browser.click("sign-in").await;

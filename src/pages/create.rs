@@ -8,7 +8,7 @@ use ots_core::wire::{GenerateRequest, Receipt, ShareRequest};
 use zeroize::Zeroizing;
 
 use crate::api::{ApiError, Credentials};
-use crate::app::{page_url, use_app};
+use crate::app::{focus_soon, page_url, use_app};
 use crate::components::When;
 use crate::config::{Encryption, Settings};
 use crate::i18n::{Key, tr, use_i18n};
@@ -379,6 +379,9 @@ pub fn Create() -> impl IntoView {
         recipient.set(String::new());
         result.set(None);
         action.value().set(None);
+        // Back to the form: start at its heading; the next result is announced afresh.
+        state.announcement.set(String::new());
+        focus_soon("#create-title");
     });
 
     let ttl_options = move || {
@@ -565,9 +568,6 @@ pub fn Create() -> impl IntoView {
                     <When when=move || settings.with(|s| s.features.servers)>
                         <ServerPicker custom=custom_server />
                     </When>
-                    <When when=move || settings.with(|s| s.features.account)>
-                        <AccountPanel />
-                    </When>
                 </details>
                 <button type="submit" class="primary" data-testid="create"
                     aria-busy=move || pending.get().to_string()
@@ -582,7 +582,13 @@ pub fn Create() -> impl IntoView {
     view! {
         {move || match result.get() {
             Some(outcome) => view! { <Created outcome=outcome on_another=create_another /> }.into_any(),
-            None => form().into_any(),
+            // The account has a form of its own: forms cannot nest.
+            None => view! {
+                {form()}
+                <When when=move || settings.with(|s| s.features.account)>
+                    <AccountPanel />
+                </When>
+            }.into_any(),
         }}
     }
 }
@@ -689,6 +695,8 @@ fn AccountPanel() -> impl IntoView {
             storage::save_account(&credentials, remember.get_untracked());
             token.update(zeroize::Zeroize::zeroize);
             state.account.set(Some(credentials));
+            // The form is gone: focus what replaced it, which says who is signed in.
+            focus_soon("[data-testid=signed-in]");
         }
     });
     let error = move || {
@@ -698,45 +706,56 @@ fn AccountPanel() -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| i18n.t(messages::api_error(&e)))
     };
+    let sign_in = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !check.pending().get_untracked() {
+            check.dispatch(Credentials {
+                username: username.get_untracked(),
+                token: token.get_untracked(),
+            });
+        }
+    };
     view! {
-        <fieldset class="field account" data-testid="account">
-            <legend>{tr(Key::AccountTitle)}</legend>
+        <details class="card account" data-testid="account" prop:open=state.account.with_untracked(Option::is_some)>
+            <summary data-testid="account-toggle">{tr(Key::AccountTitle)}</summary>
             {move || match state.account.get() {
                 Some(account) => view! {
-                    <p data-testid="signed-in">{i18n.tf(Key::SignedInAs, &[("user", &account.username)])}</p>
+                    <p data-testid="signed-in" tabindex="-1">{i18n.tf(Key::SignedInAs, &[("user", &account.username)])}</p>
                     <button type="button" data-testid="forget-account" on:click=move |_| {
                         storage::forget_account();
                         state.account.set(None);
+                        focus_soon("[data-testid=username]");
                     }>{tr(Key::Forget)}</button>
                 }.into_any(),
                 None => view! {
-                    <label>{tr(Key::Username)}
-                        <input data-testid="username" autocomplete="username"
-                            prop:value=move || username.get()
-                            on:input:target=move |ev| username.set(ev.target().value()) />
-                    </label>
-                    <label>{tr(Key::ApiToken)}
-                        <input data-testid="token" type="password" autocomplete="current-password"
-                            prop:value=move || token.get()
-                            on:input:target=move |ev| token.set(ev.target().value()) />
-                    </label>
-                    <label class="check">
-                        <input type="checkbox" data-testid="remember"
-                            prop:checked=move || remember.get()
-                            on:change:target=move |ev| remember.set(ev.target().checked()) />
-                        {tr(Key::RememberDevice)}
-                    </label>
-                    <button type="button" data-testid="sign-in"
-                        aria-busy=move || check.pending().get().to_string()
-                        on:click=move |_| {
-                            if !check.pending().get_untracked() {
-                                check.dispatch(Credentials { username: username.get_untracked(), token: token.get_untracked() });
-                            }
-                        }>{move || i18n.t(if check.pending().get() { Key::Checking } else { Key::SignIn })}</button>
-                    <p class="error" role="alert" data-testid="account-error">{error}</p>
+                    <form on:submit=sign_in novalidate>
+                        <div class="field">
+                            <label for="username">{tr(Key::Username)}</label>
+                            <input id="username" data-testid="username" autocomplete="username"
+                                prop:value=move || username.get()
+                                on:input:target=move |ev| username.set(ev.target().value()) />
+                        </div>
+                        <div class="field">
+                            <label for="token">{tr(Key::ApiToken)}</label>
+                            <input id="token" data-testid="token" type="password" autocomplete="current-password"
+                                prop:value=move || token.get()
+                                on:input:target=move |ev| token.set(ev.target().value()) />
+                        </div>
+                        <label class="check">
+                            <input type="checkbox" data-testid="remember"
+                                prop:checked=move || remember.get()
+                                on:change:target=move |ev| remember.set(ev.target().checked()) />
+                            {tr(Key::RememberDevice)}
+                        </label>
+                        <button type="submit" data-testid="sign-in"
+                            aria-busy=move || check.pending().get().to_string()>
+                            {move || i18n.t(if check.pending().get() { Key::Checking } else { Key::SignIn })}
+                        </button>
+                        <p class="error" role="alert" data-testid="account-error">{error}</p>
+                    </form>
                 }.into_any(),
             }}
-        </fieldset>
+        </details>
     }
 }
 

@@ -36,6 +36,13 @@ pub fn Created(
         encrypted,
     } = outcome;
     let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
+    let note = if encrypted {
+        Key::ResultEncrypted
+    } else {
+        Key::ResultPlain
+    };
+    // Focus lands on the heading; the live region adds what kind of link it is.
+    state.announce(i18n.t(note));
     let expires = receipt.created + receipt.secret_ttl.unwrap_or(receipt.ttl);
     let ttl = receipt.secret_ttl.unwrap_or(receipt.ttl);
     let passphrase = receipt.passphrase_required;
@@ -70,8 +77,8 @@ pub fn Created(
     };
     view! {
         <section class="card result" data-testid="result" aria-labelledby="result-title">
-            <h1 id="result-title" tabindex="-1" node_ref=heading>{tr(Key::ResultTitle)}</h1>
-            <p class="notice" role="status">{move || i18n.t(if encrypted { Key::ResultEncrypted } else { Key::ResultPlain })}</p>
+            <h1 id="result-title" data-testid="result-title" tabindex="-1" node_ref=heading>{tr(Key::ResultTitle)}</h1>
+            <p class="notice" data-testid="result-note">{tr(note)}</p>
             {generated.map(|value| {
                 let shown = value.clone();
                 view! {

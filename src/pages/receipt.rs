@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use ots_core::link::ReceiptLink;
 use ots_core::wire::{Receipt as Wire, ReceiptState};
 
-use crate::app::use_app;
+use crate::app::{focus_soon, use_app};
 use crate::components::When;
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
@@ -97,6 +97,8 @@ pub fn Receipt(
             confirming.set(false);
             passphrase.set(String::new());
             burned.set(Some(response.state));
+            app.announce(untrack(|| i18n.t(Key::BurnedNote)));
+            focus_soon("main h1");
         }
     });
     let burn_error = move || {
@@ -108,7 +110,7 @@ pub fn Receipt(
     let body = move || {
         if let Some(receipt) = burned.get() {
             return view! {
-                <p class="notice" role="status" data-testid="burned-note">{tr(Key::BurnedNote)}</p>
+                <p class="notice" data-testid="burned-note">{tr(Key::BurnedNote)}</p>
                 <ReceiptDetails receipt=receipt />
             }
             .into_any();
@@ -125,7 +127,11 @@ pub fn Receipt(
                     <ReceiptDetails receipt=r />
                     <When when=move || can_burn>
                         <When when=move || confirming.get() fallback=move || view! {
-                            <button type="button" class="danger" data-testid="burn" on:click=move |_| confirming.set(true)>
+                            <button type="button" class="danger" data-testid="burn" on:click=move |_| {
+                                confirming.set(true);
+                                // The button gives way to the confirmation: focus its first control.
+                                focus_soon("[data-testid=burn-passphrase], [data-testid=burn-confirm]");
+                            }>
                                 {tr(Key::BurnButton)}
                             </button>
                         }>
@@ -147,7 +153,10 @@ pub fn Receipt(
                                     aria-busy=move || burn.pending().get().to_string()>
                                     {tr(Key::BurnConfirmButton)}
                                 </button>
-                                <button type="button" data-testid="burn-cancel" on:click=move |_| confirming.set(false)>
+                                <button type="button" data-testid="burn-cancel" on:click=move |_| {
+                                    confirming.set(false);
+                                    focus_soon("[data-testid=burn]");
+                                }>
                                     {tr(Key::Cancel)}
                                 </button>
                                 {burn_error}

@@ -120,6 +120,7 @@ pub fn Reveal(
                     passphrase.update(|p| p.zeroize());
                     error.set(None);
                     revealed.set(Some(value));
+                    state.announce(untrack(|| i18n.t(Key::RevealedDeleted)));
                 }
                 Err(e) => {
                     if matches!(
@@ -168,7 +169,7 @@ pub fn Reveal(
         error.get().map(|e| {
             let counted = e.may_have_counted();
             view! {
-                <div class="error" role="alert" data-testid="reveal-error">
+                <div class="error" data-testid="reveal-error">
                     <p>{move || i18n.t(e.message())}</p>
                     {counted.then(|| view! { <p data-testid="may-have-counted">{tr(Key::RevealMayHaveCounted)}</p> })}
                 </div>
@@ -200,14 +201,15 @@ pub fn Reveal(
                             aria-busy=move || pending.get().to_string()>
                             {move || i18n.t(if pending.get() { Key::Revealing } else { Key::RevealButton })}
                         </button>
-                        {error_view}
+                        // Always on the page, so a new error is announced.
+                        <div role="alert">{error_view}</div>
                     </form>
                 }.into_any(),
                 true => view! {
                     <div class="field">
-                        <h2 tabindex="-1" node_ref=value_heading>{tr(Key::RevealedTitle)}</h2>
+                        <h2 tabindex="-1" data-testid="revealed-title" node_ref=value_heading>{tr(Key::RevealedTitle)}</h2>
                         <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
-                        <p class="notice" role="status" data-testid="deleted-note">{tr(Key::RevealedDeleted)}</p>
+                        <p class="notice" data-testid="deleted-note">{tr(Key::RevealedDeleted)}</p>
                         <div class="actions">
                             <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />
                             <button type="button" data-testid="close-secret" on:click=move |_| {

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
+
+/// Special keys for [`Browser::press`] (Tab, Enter, Space, …).
+pub use fantoccini::key::Key;
 
 /// The repository's root folder.
 pub fn root() -> PathBuf {
@@ -106,6 +110,16 @@ impl Server {
 
     /// Starts the server on an existing data directory (for restart tests).
     pub fn start_in(data_dir: tempfile::TempDir, args: &[&str]) -> Server {
+        Self::start_serving(&Self::dist(), data_dir, args)
+    }
+
+    /// Starts the server serving the app from `dist` (e.g. a copy with its own
+    /// `config.json`).
+    pub fn start_serving(
+        dist: &std::path::Path,
+        data_dir: tempfile::TempDir,
+        args: &[&str],
+    ) -> Server {
         let port = free_port();
         let log = data_dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
@@ -114,7 +128,7 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--dist")
-            .arg(Self::dist())
+            .arg(dist)
             .arg("--data-dir")
             .arg(data_dir.path())
             .args(args)
@@ -370,6 +384,209 @@ impl Browser {
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }
+
+    /// Resizes the window so that the page's viewport is `width` × `height` CSS pixels.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        let (mut outer_w, mut outer_h) = (i64::from(width), i64::from(height));
+        for _ in 0..3 {
+            self.client
+                .set_window_size(outer_w as u32, outer_h as u32)
+                .await
+                .expect("window size");
+            let inner = self.eval("return [innerWidth, innerHeight];").await;
+            let (w, h) = (
+                inner[0].as_i64().unwrap_or(0),
+                inner[1].as_i64().unwrap_or(0),
+            );
+            if (w, h) == (i64::from(width), i64::from(height)) {
+                return;
+            }
+            // The window's frame, if any, takes the difference.
+            outer_w += i64::from(width) - w;
+            outer_h += i64::from(height) - h;
+        }
+        panic!("cannot make the viewport {width}×{height}");
+    }
+
+    /// Saves a PNG of the whole page (not only the viewport) at the current width, shrunk
+    /// by [`shrink_png`].
+    pub async fn save_screenshot(&self, path: &std::path::Path) {
+        let size = self
+            .eval("return [innerWidth, innerHeight, document.documentElement.scrollHeight];")
+            .await;
+        let size = |i: usize| size[i].as_u64().unwrap_or_default() as u32;
+        let (width, height, full) = (size(0), size(1), size(2));
+        self.viewport(width, full.max(height)).await;
+        let png = self.client.screenshot().await.expect("screenshot");
+        self.viewport(width, height).await;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot folder");
+        }
+        std::fs::write(path, shrink_png(&png)).expect("write screenshot");
+    }
+
+    /// Presses and releases one key, as a keyboard would (the focused element gets it).
+    pub async fn press(&self, key: Key) {
+        self.key_actions(&[], char::from(key)).await;
+    }
+
+    /// Presses `key` while `held` is down: `(Key::Shift, Key::Tab)`, `(Key::Control, 'a')`.
+    pub async fn press_with(&self, held: Key, key: impl Into<char>) {
+        self.key_actions(&[char::from(held)], key.into()).await;
+    }
+
+    /// Types `text` key by key into the focused element.
+    pub async fn type_keys(&self, text: &str) {
+        for c in text.chars() {
+            self.key_actions(&[], c).await;
+        }
+    }
+
+    async fn key_actions(&self, held: &[char], key: char) {
+        let mut keys = KeyActions::new("keyboard".into());
+        for &h in held {
+            keys = keys.then(KeyAction::Down { value: h });
+        }
+        keys = keys
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        for &h in held.iter().rev() {
+            keys = keys.then(KeyAction::Up { value: h });
+        }
+        self.client.perform_actions(keys).await.expect("keys");
+    }
+
+    /// The focused element, as `data-testid`, else `#id`, else its tag name.
+    pub async fn focused(&self) -> String {
+        self.eval(
+            "const e = document.activeElement; \
+             return e ? (e.dataset.testid || (e.id && '#' + e.id) || e.tagName.toLowerCase()) : '';",
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Makes the page's `prefers-color-scheme` dark or light (Chrome DevTools emulation).
+    pub async fn color_scheme(&self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setEmulatedMedia",
+                params: serde_json::json!({
+                    "features": [{"name": "prefers-color-scheme", "value": scheme}]
+                }),
+            })
+            .await
+            .expect("emulate the colour scheme");
+    }
+
+    /// Runs axe-core (from `tools/node_modules`) on the page and returns its violations.
+    /// The script is injected through WebDriver, which the page's CSP does not govern.
+    pub async fn axe(&self) -> Vec<serde_json::Value> {
+        let loaded = self.eval("return typeof axe !== 'undefined';").await;
+        if loaded != serde_json::Value::Bool(true) {
+            let path = root().join("tools/node_modules/axe-core/axe.min.js");
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!("{} is missing ({e}): run scripts/setup.sh", path.display())
+            });
+            self.client
+                .execute(&format!("{source}\nreturn true;"), vec![])
+                .await
+                .expect("inject axe-core");
+        }
+        let result = self
+            .eval(
+                // Only plain fields: WebDriver does not return axe's deeper objects whole.
+                "return axe.run(document, {resultTypes: ['violations']}).then(r => \
+                 r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, \
+                 nodes: v.nodes.map(n => ({target: n.target, html: n.html, \
+                 failureSummary: n.failureSummary}))})));",
+            )
+            .await;
+        result.as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({"cmd": self.cmd, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// A screenshot made small enough to keep in the repository: at most 256 colours
+/// (NeuQuant), stored as an indexed PNG. Flat UI colours survive; text edges barely change.
+pub fn shrink_png(png_bytes: &[u8]) -> Vec<u8> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a PNG's size")];
+    let info = reader.next_frame(&mut pixels).expect("PNG data");
+    pixels.truncate(info.buffer_size());
+    let rgba: Vec<u8> = match info.color_type {
+        png::ColorType::Rgba => pixels,
+        png::ColorType::Rgb => pixels
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        _ => return png_bytes.to_vec(),
+    };
+    let palette = color_quant::NeuQuant::new(10, 256, &rgba);
+    let indices: Vec<u8> = rgba
+        .chunks_exact(4)
+        .map(|p| palette.index_of(p) as u8)
+        .collect();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, info.width, info.height);
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_palette(palette.color_map_rgb());
+    encoder.set_compression(png::Compression::High);
+    // Palette indices compress best unfiltered (1.6 MB for all screens, against 1.9 filtered).
+    encoder.set_filter(png::Filter::NoFilter);
+    let mut writer = encoder.write_header().expect("PNG header");
+    writer.write_image_data(&indices).expect("PNG data");
+    writer.finish().expect("PNG end");
+    out
+}
+
+/// axe-core violations as readable lines: rule, impact, and each failing node.
+pub fn axe_report(violations: &[serde_json::Value]) -> String {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().replace('\n', " ");
+    let mut out = String::new();
+    for v in violations {
+        let (id, impact, help) = (text(&v["id"]), text(&v["impact"]), text(&v["help"]));
+        out.push_str(&format!("- {id} ({impact}): {help}\n"));
+        for node in v["nodes"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "    {} {}\n      {}\n",
+                node["target"],
+                text(&node["html"]),
+                text(&node["failureSummary"])
+            ));
+        }
+    }
+    out
 }
 
 impl Drop for Browser {
@@ -456,6 +673,19 @@ pub fn read_tree(dir: &std::path::Path) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
 }
 
 /// Whether `needle` occurs in `haystack`.
