@@ -313,15 +313,18 @@ async fn tour(lang: &'static str) {
         .await;
     browser.click("burn").await;
     browser.find("burn-confirm").await;
-    tour.check(
-        "receipt-burn",
-        &["burn-passphrase", "burn-confirm", "burn-cancel"],
-    )
-    .await;
+    // Encrypted with a passphrase: the receipt link holds what burning needs, so no
+    // passphrase field.
+    tour.check("receipt-burn", &["burn-confirm", "burn-cancel"])
+        .await;
 
     browser.click("nav-recent").await;
     browser.find("recent-item").await;
     tour.check("recent", &["recent-list"]).await;
+
+    browser.click("nav-sent").await;
+    browser.find("sent-item").await;
+    tour.check("sent", &["sent-list", "forget-all"]).await;
 
     // The recipient's screens.
     load(&browser, &generated, "reveal-note").await;
@@ -333,6 +336,13 @@ async fn tour(lang: &'static str) {
         &["revealed-value", "copy-secret", "close-secret"],
     )
     .await;
+    // A reload keeps the revealed envelope in this tab: the screen says so.
+    browser.client.refresh().await.expect("reload");
+    browser.find("reveal-note").await;
+    tour.check("reveal-kept", &["reveal-note", "reveal"]).await;
+    browser.click("reveal").await;
+    browser.click("close-secret").await;
+    browser.find("secret").await;
     load(&browser, &generated, "reveal").await;
     browser.click("reveal").await;
     browser.find("reveal-error").await;
@@ -522,7 +532,7 @@ async fn keyboard_alone_creates_an_encrypted_secret_and_reveals_it_in_another_pr
     // Tab follows the reading order from the top of the page to the secret.
     assert_eq!(
         tab_to(&creator, "secret").await,
-        ["home", "language", "mode-share", "secret"]
+        ["home", "nav-sent", "language", "mode-share", "secret"]
     );
     creator.type_keys("typed, never clicked").await;
     creator.press(Key::Tab).await;
@@ -566,7 +576,7 @@ async fn keyboard_alone_creates_an_encrypted_secret_and_reveals_it_in_another_pr
     recipient.eval(LISTEN).await;
     assert_eq!(
         tab_to(&recipient, "reveal-passphrase").await,
-        ["home", "language", "reveal-passphrase"]
+        ["home", "nav-sent", "language", "reveal-passphrase"]
     );
     // A wrong passphrase: the error is announced and focus stays for a retry.
     recipient.type_keys("wrong guess").await;

@@ -39,7 +39,7 @@ pub fn Sent() -> impl IntoView {
             view! { <p data-testid="sent-empty">{tr(Key::SentEmpty)}</p> }.into_any()
         }
         Some(Ok(items)) => view! {
-            <ul class="recent" data-testid="sent-list">
+            <ul class="recent sent" data-testid="sent-list">
                 {items.into_iter().map(|entry| view! { <SentItem entry=entry /> }).collect_view()}
             </ul>
             <button type="button" class="danger" data-testid="forget-all" on:click=forget_all>
@@ -112,11 +112,15 @@ fn SentItem(entry: Entry) -> impl IntoView {
     let can_burn = move || matches!(live.get(), Some(Ok(ReceiptState::New)));
     let burn_link = href.clone();
     view! {
-        <li data-testid="sent-item">
-            <a href=href><code>{short}</code></a>
-            " · "<time>{move || fmt::datetime(i18n.locale.get(), created)}</time>
-            " · "{tr(Key::Expires)}" "<time>{move || fmt::datetime(i18n.locale.get(), expires)}</time>
-            " · "<span data-testid="sent-state" data-state=move || state().1>{move || i18n.t(state().0)}</span>
+        <li class="sent-item" data-testid="sent-item">
+            <p class="sent-head">
+                <a href=href><code>{short}</code></a>
+                <span class="state" data-testid="sent-state" data-state=move || state().1>{move || i18n.t(state().0)}</span>
+            </p>
+            <p class="hint">
+                {tr(Key::Created)}" "<time>{move || fmt::datetime(i18n.locale.get(), created)}</time>
+                " · "{tr(Key::Expires)}" "<time>{move || fmt::datetime(i18n.locale.get(), expires)}</time>
+            </p>
             <When when=can_burn>
                 {if asks_passphrase {
                     view! { <a class="button danger" href=burn_link.clone()>{tr(Key::BurnButton)}</a> }.into_any()
