@@ -68,6 +68,16 @@ for (const e of app.querySelectorAll('*')) {
 return problems;
 "#;
 
+/// Whether a console message is a problem: Chromium's advisories about the page (`[DOM]
+/// Password field is not contained in a form`, …) or a script error. One advisory is
+/// declined on purpose: "password forms should have username fields" would have a
+/// password manager store each one-time passphrase under a made-up user.
+fn console_problem(message: &str) -> bool {
+    (message.contains("[DOM]") && !message.contains("username fields"))
+        || message.contains("Uncaught")
+        || message.contains("panicked")
+}
+
 /// Runs [`LAYOUT`] on the page.
 async fn layout_problems(browser: &Browser, required: &[&str], touch: bool) -> Vec<String> {
     let found = browser
@@ -85,16 +95,7 @@ async fn layout_problems(browser: &Browser, required: &[&str], touch: bool) -> V
 
 /// Chooses `code` in the language switcher and waits until its texts are in.
 async fn choose_language(browser: &Browser, code: &str) {
-    browser.find("language").await;
-    browser
-        .client
-        .execute(
-            "const s = document.querySelector('[data-testid=language]'); \
-             s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));",
-            vec![code.into()],
-        )
-        .await
-        .expect("choose language");
+    select(browser, "language", code).await;
     wait_until(
         browser,
         "return document.documentElement.lang === arguments[0];",
@@ -141,20 +142,19 @@ async fn select(browser: &Browser, testid: &str, value: &str) {
 }
 
 /// An accounts file with one account, for the server's `--accounts`.
-fn accounts_file() -> PathBuf {
+fn accounts_file() -> tempfile::NamedTempFile {
     let hashed = std::process::Command::new(Server::binary())
         .args(["hash-token", TOKEN])
         .output()
         .expect("hash-token");
     let digest = String::from_utf8_lossy(&hashed.stdout).trim().to_owned();
-    let path =
-        std::env::temp_dir().join(format!("a11y-accounts-{}.toml", ots_testkit::free_port()));
+    let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(
-        &path,
+        file.path(),
         format!("[[account]]\ncustid = \"alice@example.com\"\ntoken_sha256 = \"{digest}\"\n"),
     )
     .expect("accounts file");
-    path
+    file
 }
 
 /// Walks through the screens, checking each at both widths and collecting every problem.
@@ -165,9 +165,35 @@ struct Tour<'a> {
 }
 
 impl Tour<'_> {
+    /// Console problems since the last look, as problems of `screen`.
+    async fn console(&mut self, screen: &str) {
+        for message in self.browser.console().await {
+            if console_problem(&message) {
+                self.problems
+                    .push(format!("{screen} ({}): console: {message}", self.lang));
+            }
+        }
+    }
+
+    /// Notes a problem unless focus reaches `testid` (where a step should leave it).
+    async fn expect_focus(&mut self, step: &str, testid: &str) {
+        for _ in 0..30 {
+            if self.browser.focused().await == testid {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let now = self.browser.focused().await;
+        self.problems.push(format!(
+            "{step} ({}): focus is on {now:?}, not {testid}",
+            self.lang
+        ));
+    }
+
     /// axe-core, the layout checks and a screenshot of the screen as it is now, at each
     /// width. `required`: the screen's main controls, which must be shown.
     async fn check(&mut self, screen: &str, required: &[&str]) {
+        self.console(screen).await;
         for width in WIDTHS {
             self.browser.viewport(width, 800).await;
             let at = format!("{screen} ({}, {width} px)", self.lang);
@@ -208,7 +234,7 @@ impl Tour<'_> {
 /// list, each state of the reveal screen, and the settings-problem banner.
 async fn tour(lang: &'static str) {
     let accounts = accounts_file();
-    let server = Server::start(&["--accounts", accounts.to_str().expect("utf-8 path")]);
+    let server = Server::start(&["--accounts", accounts.path().to_str().expect("utf-8 path")]);
     let browser = Browser::start().await;
     let mut tour = Tour {
         browser: &browser,
@@ -274,6 +300,7 @@ async fn tour(lang: &'static str) {
     browser.type_into("token", TOKEN).await;
     browser.click("sign-in").await;
     browser.find("signed-in").await;
+    tour.expect_focus("signing in", "signed-in").await;
     tour.check(
         "create-account",
         &["recipient", "nav-recent", "forget-account"],
@@ -299,6 +326,7 @@ async fn tour(lang: &'static str) {
     .await;
 
     browser.click("create-another").await;
+    tour.expect_focus("create another", "#create-title").await;
     browser.click("mode-generate").await;
     browser.click("create").await;
     let generated = browser.attr("recipient-link", "href").await.expect("href");
@@ -313,13 +341,18 @@ async fn tour(lang: &'static str) {
         .await;
     browser.click("burn").await;
     browser.find("burn-confirm").await;
-    // Encrypted with a passphrase: the receipt link holds what burning needs, so no
-    // passphrase field.
+    // Encrypted with a passphrase: the receipt link holds what burning needs, so there is
+    // no passphrase field and focus goes to the confirmation.
+    tour.expect_focus("burn", "burn-confirm").await;
     tour.check("receipt-burn", &["burn-confirm", "burn-cancel"])
         .await;
 
+    browser.click("burn-cancel").await;
+    tour.expect_focus("cancelling the burn", "burn").await;
     browser.click("nav-recent").await;
     browser.find("recent-item").await;
+    tour.expect_focus("opening the recent list", "#recent-title")
+        .await;
     tour.check("recent", &["recent-list"]).await;
 
     browser.click("nav-sent").await;
@@ -382,6 +415,9 @@ async fn tour(lang: &'static str) {
     tour.check("settings-problem", &["config-problems", "secret", "create"])
         .await;
 
+    // Chromium gives its advisories a moment after a form appears.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    tour.console("settings-problem").await;
     let problems = std::mem::take(&mut tour.problems);
     browser.close().await;
     assert!(
@@ -402,8 +438,9 @@ async fn every_screen_passes_axe_and_fits_360_and_1280_px_in_swedish() {
     tour("sv").await;
 }
 
-/// Spoils the page on purpose: an unlabelled field, faint text, a box wider than a phone,
-/// text cut off by its box, a tiny button and a button on top of it.
+/// Spoils the page on purpose: an unlabelled field, a password field outside any form,
+/// faint text, a box wider than a phone, text cut off by its box, a tiny button and a
+/// button on top of it.
 const SPOIL: &str = "
 const main = document.querySelector('main');
 const add = (tag, text, style) => {
@@ -411,8 +448,10 @@ const add = (tag, text, style) => {
   e.textContent = text;
   Object.assign(e.style, style);  // CSSOM: allowed by the page's CSP, unlike style=''
   main.append(e);
+  return e;
 };
 add('input', '', {});
+add('input', '', {}).type = 'password';
 add('p', 'faint', {color: '#eee'});
 add('div', 'wide', {width: '2000px'});
 add('div', 'a sentence that cannot fit', {width: '40px', overflow: 'hidden', whiteSpace: 'nowrap'});
@@ -420,7 +459,8 @@ add('button', 'tiny', {display: 'block', minHeight: '0', height: '20px', padding
 add('button', 'on top', {display: 'block', marginTop: '-15px'});
 return true;";
 
-/// The checks can fail: a spoiled page trips axe-core and each layout check.
+/// The checks can fail: a spoiled page trips axe-core, the console check and each layout
+/// check.
 #[tokio::test]
 async fn the_checks_catch_a_spoiled_page() {
     let server = Server::start(&[]);
@@ -437,6 +477,16 @@ async fn the_checks_catch_a_spoiled_page() {
             "axe-core missed {rule}:\n{}",
             axe_report(&violations)
         );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut console = Vec::new();
+    while !console.iter().any(|m: &String| console_problem(m)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no advisory for a password field outside a form: {console:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        console.extend(browser.console().await);
     }
     let layout = layout_problems(&browser, &["no-such-control"], true).await;
     for expected in [

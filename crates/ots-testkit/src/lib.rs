@@ -265,6 +265,11 @@ impl Browser {
         let profile = tempfile::tempdir().expect("profile dir");
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "chrome".into());
+        // Every console message, down to Chromium's verbose advisories.
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({"browser": "ALL"}),
+        );
         caps.insert(
             "goog:chromeOptions".into(),
             serde_json::json!({
@@ -387,25 +392,33 @@ impl Browser {
 
     /// Resizes the window so that the page's viewport is `width` × `height` CSS pixels.
     pub async fn viewport(&self, width: u32, height: u32) {
-        let (mut outer_w, mut outer_h) = (i64::from(width), i64::from(height));
-        for _ in 0..3 {
+        let want = (i64::from(width), i64::from(height));
+        let (mut outer_w, mut outer_h) = want;
+        let mut inner = (0, 0);
+        for _ in 0..10 {
             self.client
                 .set_window_size(outer_w as u32, outer_h as u32)
                 .await
                 .expect("window size");
-            let inner = self.eval("return [innerWidth, innerHeight];").await;
-            let (w, h) = (
-                inner[0].as_i64().unwrap_or(0),
-                inner[1].as_i64().unwrap_or(0),
-            );
-            if (w, h) == (i64::from(width), i64::from(height)) {
+            // The page may learn of the new size a moment later: measure until it settles.
+            for _ in 0..5 {
+                let size = self.eval("return [innerWidth, innerHeight];").await;
+                let now = (size[0].as_i64().unwrap_or(0), size[1].as_i64().unwrap_or(0));
+                if now == inner || now == want {
+                    inner = now;
+                    break;
+                }
+                inner = now;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if inner == want {
                 return;
             }
             // The window's frame, if any, takes the difference.
-            outer_w += i64::from(width) - w;
-            outer_h += i64::from(height) - h;
+            outer_w += want.0 - inner.0;
+            outer_h += want.1 - inner.1;
         }
-        panic!("cannot make the viewport {width}×{height}");
+        panic!("cannot make the viewport {width}×{height} (it stays {inner:?})");
     }
 
     /// Saves a PNG of the whole page (not only the viewport) at the current width, shrunk
@@ -472,14 +485,40 @@ impl Browser {
     pub async fn color_scheme(&self, dark: bool) {
         let scheme = if dark { "dark" } else { "light" };
         self.client
-            .issue_cmd(Cdp {
-                cmd: "Emulation.setEmulatedMedia",
-                params: serde_json::json!({
-                    "features": [{"name": "prefers-color-scheme", "value": scheme}]
+            .issue_cmd(Post {
+                path: "goog/cdp/execute",
+                body: serde_json::json!({
+                    "cmd": "Emulation.setEmulatedMedia",
+                    "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
                 }),
             })
             .await
             .expect("emulate the colour scheme");
+    }
+
+    /// The console messages since the last call, Chromium's own advisories (`[DOM] …`)
+    /// included, as `LEVEL message`.
+    pub async fn console(&self) -> Vec<String> {
+        let entries = self
+            .client
+            .issue_cmd(Post {
+                path: "se/log",
+                body: serde_json::json!({"type": "browser"}),
+            })
+            .await
+            .expect("the browser's log");
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["level"].as_str().unwrap_or("?"),
+                    e["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
     }
 
     /// Runs axe-core (from `tools/node_modules`) on the page and returns its violations.
@@ -509,28 +548,29 @@ impl Browser {
     }
 }
 
-/// A Chrome DevTools Protocol command, sent through chromedriver's `goog/cdp/execute`.
+/// A WebDriver command fantoccini has no method for: `POST <session>/<path>` with `body`
+/// (Chrome DevTools calls, the browser's console log).
 #[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: serde_json::Value,
+struct Post {
+    path: &'static str,
+    body: serde_json::Value,
 }
 
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+impl fantoccini::wd::WebDriverCompatibleCommand for Post {
     fn endpoint(
         &self,
         base: &url::Url,
         session: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
+            "session/{}/{}",
+            session.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({"cmd": self.cmd, "params": self.params});
-        (http::Method::POST, Some(body.to_string()))
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
