@@ -15,6 +15,7 @@ pub mod mail;
 pub mod params;
 pub mod proxy;
 pub mod ratelimit;
+pub mod serve;
 pub mod store;
 pub mod web;
 

@@ -89,10 +89,13 @@ fn invalid() -> ApiError {
 }
 
 /// Reads a body, refusing it as soon as it is known to exceed `limit` bytes
-/// (by `Content-Length` up front, or while streaming).
+/// (by `Content-Length` up front, or while streaming), or when all of it has not
+/// arrived within `deadline`: a client trickling a body byte by byte would otherwise
+/// hold its connection and buffer for as long as it likes.
 pub async fn read_limited(
     req: Request,
     limit: usize,
+    deadline: std::time::Duration,
 ) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     if let Some(len) = parts
@@ -104,8 +107,9 @@ pub async fn read_limited(
     {
         return Err(ApiError::TooLarge);
     }
-    let bytes = axum::body::to_bytes(body, limit)
+    let bytes = tokio::time::timeout(deadline, axum::body::to_bytes(body, limit))
         .await
+        .map_err(|_| ApiError::BodyTimeout)?
         .map_err(|_| ApiError::TooLarge)?;
     Ok((parts, bytes))
 }
@@ -124,7 +128,8 @@ impl FromRequest<AppState> for Params {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let (parts, body) = read_limited(req, state.config.body_limit()).await?;
+        let (parts, body) =
+            read_limited(req, state.config.body_limit(), state.config.body_timeout).await?;
         if body.is_empty() {
             return Ok(params);
         }
