@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+pub mod load;
+
 /// The repository's root folder.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -106,15 +108,26 @@ impl Server {
 
     /// Starts the server on an existing data directory (for restart tests).
     pub fn start_in(data_dir: tempfile::TempDir, args: &[&str]) -> Server {
+        Self::launch(&Self::binary(), &Self::dist(), data_dir, args)
+    }
+
+    /// Starts a given `ots-server` binary (e.g. the one cargo built for a test,
+    /// `env!("CARGO_BIN_EXE_ots-server")`) over `dist` in `data_dir`.
+    pub fn launch(
+        binary: &std::path::Path,
+        dist: &std::path::Path,
+        data_dir: tempfile::TempDir,
+        args: &[&str],
+    ) -> Server {
         let port = free_port();
         let log = data_dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
-        let mut command = Command::new(Self::binary());
+        let mut command = Command::new(binary);
         command
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--dist")
-            .arg(Self::dist())
+            .arg(dist)
             .arg("--data-dir")
             .arg(data_dir.path())
             .args(args)
