@@ -106,11 +106,29 @@ pub const FAULTS: [&str; 4] = [
     "hanging upstream",
 ];
 
+/// Bytes of server memory allowed per acknowledged create on top of the fixed
+/// allowance: the store keeps every receipt for 2 × TTL, revealed or not (~180 B each,
+/// docs/SERVER.md), so a bound that ignored them would only measure the test's length.
+pub const BYTES_PER_CREATE: u64 = 256;
+
+/// One phase of a run.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// What was injected.
+    pub name: String,
+    /// Normal requests answered during it.
+    pub served: u64,
+    /// The server's RSS at its end, in KiB.
+    pub rss_kib: u64,
+    /// Creates acknowledged so far.
+    pub created: u64,
+}
+
 /// What a run measured.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// Phase name → normal requests answered during it.
-    pub phases: Vec<(String, u64)>,
+    /// The phases, in order.
+    pub phases: Vec<Phase>,
     /// Normal create and reveal requests answered while faults ran (all phases).
     pub requests: u64,
     /// Fault kind → faults injected.
@@ -132,13 +150,27 @@ pub struct Report {
 }
 
 impl Report {
+    /// The memory bound: `base_mib` plus [`BYTES_PER_CREATE`] per acknowledged create.
+    pub fn rss_bound_kib(&self, base_mib: u64) -> u64 {
+        base_mib * 1024 + self.created * BYTES_PER_CREATE / 1024
+    }
+
     /// The report as markdown.
     pub fn markdown(&self, plan: &Plan) -> String {
         let mut out = String::new();
         let secs = self.elapsed.as_secs_f64();
-        out.push_str("| phase | normal requests answered |\n|---|---:|\n");
-        for (name, n) in &self.phases {
-            out.push_str(&format!("| {name} | {n} |\n"));
+        out.push_str(
+            "| phase | normal requests answered | creates so far | server RSS at its end |\n\
+             |---|---:|---:|---:|\n",
+        );
+        for p in &self.phases {
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.1} MB |\n",
+                p.name,
+                p.served,
+                p.created,
+                p.rss_kib as f64 / 1024.0
+            ));
         }
         out.push_str("\n| figure | value |\n|---|---:|\n");
         out.push_str(&format!(
@@ -155,7 +187,7 @@ impl Report {
             self.undeserved_count
         ));
         out.push_str(&format!(
-            "| peak RSS of the server | {:.1} MB |\n",
+            "| peak RSS of the server (VmHWM) | {:.1} MB |\n",
             self.peak_rss_kib as f64 / 1024.0
         ));
         out.push_str(&format!(
@@ -187,6 +219,17 @@ impl Tally {
         if let Ok(mut f) = self.faults.lock() {
             *f.entry(kind).or_default() += 1;
         }
+    }
+
+    /// Records an acknowledged create (not revealed yet); returns its index.
+    fn acknowledged(&self, key: String, value: String) -> usize {
+        let mut s = self.secrets.lock().expect("not poisoned");
+        s.push((key, value, false));
+        s.len() - 1
+    }
+
+    fn served(&self) {
+        self.per_phase[self.phase.load(Ordering::Relaxed)].fetch_add(1, Ordering::Relaxed);
     }
 
     fn undeserved(&self, what: String) {
@@ -323,19 +366,46 @@ async fn reveal(client: &Http, port: u16, key: &str) -> Result<Option<String>, S
     }
 }
 
-/// One steady client: create, then reveal every other secret at once (the rest wait
-/// for the end, so they live through the faults).
+/// Reveals the acknowledged secret `idx` and checks its value; a miss stays unrevealed
+/// (and is counted lost unless the final pass finds it).
+async fn reveal_recorded(client: &Http, port: u16, tally: &Tally, idx: usize) {
+    let Some((key, value, _)) = tally.secrets.lock().ok().and_then(|s| s.get(idx).cloned()) else {
+        return;
+    };
+    match reveal(client, port, &key).await {
+        Ok(Some(v)) if v == value => {
+            tally.served();
+            if let Ok(mut s) = tally.secrets.lock() {
+                s[idx].2 = true;
+            }
+        }
+        Ok(other) => {
+            tally.served();
+            tally.undeserved(format!(
+                "reveal: {:?}",
+                other.map(|v| v.chars().take(40).collect::<String>())
+            ));
+        }
+        Err(e) => tally.undeserved(e),
+    }
+}
+
+/// Secrets a steady client keeps unrevealed: they live through the faults (a few
+/// seconds each) while the store stays small, so the RSS measures the server rather
+/// than the data the load left in it.
+const BACKLOG: usize = 32;
+
+/// One steady client: create; reveal every other secret at once and the rest once
+/// BACKLOG newer ones wait.
 async fn steady(client: Http, port: u16, tally: Arc<Tally>) {
+    let mut backlog = std::collections::VecDeque::new();
     while !tally.stop.load(Ordering::Relaxed) {
         let n = tally.counter.fetch_add(1, Ordering::Relaxed);
         let value = format!("load secret {n} {}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let body = format!("secret={}&ttl=3600", value.replace(' ', "+"));
-        let served = |t: &Tally| {
-            t.per_phase[t.phase.load(Ordering::Relaxed)].fetch_add(1, Ordering::Relaxed);
-        };
         let key = match post(&client, port, "/api/v1/share", body).await {
             Ok((200, body)) => {
-                served(&tally);
+                tally.served();
                 match json(&body)["secret_key"].as_str() {
                     Some(k) => k.to_owned(),
                     None => {
@@ -345,7 +415,7 @@ async fn steady(client: Http, port: u16, tally: Arc<Tally>) {
                 }
             }
             Ok((status, body)) => {
-                served(&tally);
+                tally.served();
                 tally.undeserved(format!(
                     "create: {status} {}",
                     String::from_utf8_lossy(&body)
@@ -357,24 +427,19 @@ async fn steady(client: Http, port: u16, tally: Arc<Tally>) {
                 continue;
             }
         };
-        let mut revealed = false;
+        let idx = tally.acknowledged(key, value);
         if n % 2 == 0 {
-            match reveal(&client, port, &key).await {
-                Ok(Some(v)) if v == value => {
-                    served(&tally);
-                    revealed = true;
-                }
-                Ok(other) => {
-                    served(&tally);
-                    tally.undeserved(format!("reveal right after create: {other:?}"));
-                }
-                Err(e) => tally.undeserved(e),
+            reveal_recorded(&client, port, &tally, idx).await;
+        } else {
+            backlog.push_back(idx);
+            if backlog.len() > BACKLOG
+                && let Some(old) = backlog.pop_front()
+            {
+                reveal_recorded(&client, port, &tally, old).await;
             }
         }
-        if let Ok(mut s) = tally.secrets.lock() {
-            s.push((key, value, revealed));
-        }
     }
+    // What is left in the backlog waits for the final pass.
 }
 
 /// Slow clients until `end`: trickles a request head that never ends (`body` false)
@@ -442,8 +507,18 @@ async fn slow_client(port: u16, body: bool, plan: Plan, end: Instant, tally: Arc
 }
 
 /// Bodies at and just over the limits until `end`.
-async fn big_bodies(port: u16, worker: usize, plan: Plan, end: Instant, tally: Arc<Tally>) {
+async fn big_bodies(
+    client: Http,
+    port: u16,
+    worker: usize,
+    plan: Plan,
+    end: Instant,
+    tally: Arc<Tally>,
+) {
     let limit = body_limit(plan.secret_max_bytes);
+    // The last big secret, revealed on the next round (so it lives through a few
+    // requests, and big secrets do not pile up in the store).
+    let mut pending = None;
     let mut i = 0u64;
     while Instant::now() < end {
         i += 1;
@@ -472,8 +547,9 @@ async fn big_bodies(port: u16, worker: usize, plan: Plan, end: Instant, tally: A
                     Ok(a) if a.status == 200 => {
                         match json(a.body.as_bytes())["secret_key"].as_str() {
                             Some(k) => {
-                                if let Ok(mut s) = tally.secrets.lock() {
-                                    s.push((k.to_owned(), value, false));
+                                let idx = tally.acknowledged(k.to_owned(), value);
+                                if let Some(old) = pending.replace(idx) {
+                                    reveal_recorded(&client, port, &tally, old).await;
                                 }
                             }
                             None => tally.undeserved(format!("body at the limit: {}", a.body)),
@@ -579,12 +655,13 @@ async fn hanging_region(port: u16, plan: Plan, end: Instant, tally: Arc<Tally>) 
     }
 }
 
-fn vm_hwm_kib(pid: u32) -> u64 {
+/// A `/proc/<pid>/status` figure in KiB (`VmHWM`: peak RSS, `VmRSS`: now).
+fn proc_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
@@ -592,6 +669,7 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 
 fn spawn_faults(
     kind: &str,
+    client: &Http,
     port: u16,
     plan: &Plan,
     end: Instant,
@@ -613,7 +691,14 @@ fn spawn_faults(
         }
         "bodies at the limit" => {
             for i in 0..plan.big_bodies {
-                tasks.push(tokio::spawn(big_bodies(port, i, p.clone(), end, t.clone())));
+                tasks.push(tokio::spawn(big_bodies(
+                    client.clone(),
+                    port,
+                    i,
+                    p.clone(),
+                    end,
+                    t.clone(),
+                )));
             }
         }
         "idle connections" => {
@@ -654,17 +739,20 @@ pub async fn run(plan: &Plan, start: impl FnOnce(Vec<String>) -> Server) -> Repo
     let mut phases: Vec<(String, Vec<&str>)> = vec![("no fault".into(), vec![])];
     phases.extend(FAULTS.iter().map(|f| (f.to_string(), vec![*f])));
     phases.push(("all faults at once".into(), FAULTS.to_vec()));
+    let mut rss_at_end = Vec::new();
     for (i, (_, kinds)) in phases.iter().enumerate() {
         tally.phase.store(i, Ordering::Relaxed);
         let end = Instant::now() + plan.phase;
         let mut tasks = Vec::new();
         for kind in kinds {
-            tasks.extend(spawn_faults(kind, port, plan, end, &tally));
+            tasks.extend(spawn_faults(kind, &client, port, plan, end, &tally));
         }
         tokio::time::sleep_until(end.into()).await;
         for t in tasks {
             let _ = t.await;
         }
+        let created = tally.secrets.lock().map(|s| s.len() as u64).unwrap_or(0);
+        rss_at_end.push((proc_kib(server.pid(), "VmRSS:"), created));
     }
     tally.stop.store(true, Ordering::Relaxed);
     for t in steady_tasks {
@@ -707,13 +795,19 @@ pub async fn run(plan: &Plan, start: impl FnOnce(Vec<String>) -> Server) -> Repo
         .lock()
         .map(|u| u.clone())
         .unwrap_or_default();
-    let per_phase: Vec<(String, u64)> = phases
+    let per_phase: Vec<Phase> = phases
         .iter()
+        .zip(rss_at_end)
         .enumerate()
-        .map(|(i, (name, _))| (name.clone(), tally.per_phase[i].load(Ordering::Relaxed)))
+        .map(|(i, ((name, _), (rss_kib, created)))| Phase {
+            name: name.clone(),
+            served: tally.per_phase[i].load(Ordering::Relaxed),
+            rss_kib,
+            created,
+        })
         .collect();
     Report {
-        requests: per_phase.iter().map(|(_, n)| n).sum(),
+        requests: per_phase.iter().map(|p| p.served).sum(),
         phases: per_phase,
         faults: tally.faults.lock().map(|f| f.clone()).unwrap_or_default(),
         undeserved,
@@ -721,7 +815,7 @@ pub async fn run(plan: &Plan, start: impl FnOnce(Vec<String>) -> Server) -> Repo
         created: secrets.len() as u64,
         lost,
         revealed_twice: twice,
-        peak_rss_kib: vm_hwm_kib(server.pid()),
+        peak_rss_kib: proc_kib(server.pid(), "VmHWM:"),
         elapsed,
     }
 }
