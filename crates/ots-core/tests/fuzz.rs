@@ -5,7 +5,7 @@
 //!
 //! Inputs: the corpus under `fuzz/corpus/<target>/` (replayed as is, and mutated byte
 //! by byte), structured near-misses, and arbitrary text. Cases per property:
-//! `PROPTEST_CASES` (default 256); `scripts/fuzz.sh` runs 100,000. A failure is saved
+//! `PROPTEST_CASES` (default 1,000); `scripts/fuzz.sh` runs 100,000. A failure is saved
 //! under `proptest-regressions/` and replayed first on the next run: commit it, and add
 //! the shrunk input to the corpus.
 #![allow(clippy::unwrap_used)]
@@ -20,7 +20,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(1_000)
 }
 
 /// The seed inputs of one target, one file each.

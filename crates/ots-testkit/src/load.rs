@@ -15,9 +15,11 @@
 //!
 //! Everything the server answers is judged: a normal create or reveal that is not a
 //! 200, or any fault answered otherwise than it deserves, is an undeserved error.
-//! At the end every acknowledged create is revealed (if not yet) and then revealed
-//! again: `lost` counts secrets whose value never came back, `revealed_twice` second
-//! reveals that succeeded. Peak RSS is the server's `VmHWM`.
+//! Half of the secrets are revealed right away, the rest a few seconds later (after
+//! 32 newer ones) or at the end. Then every acknowledged create not yet revealed is
+//! revealed, and every one is revealed again: `lost` counts secrets whose value never
+//! came back, `revealed_twice` second reveals that succeeded. Peak RSS is the server's
+//! `VmHWM`; its bound allows [`BYTES_PER_CREATE`] per create for the store's receipts.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
