@@ -430,7 +430,7 @@ async fn steady(client: Http, port: u16, tally: Arc<Tally>) {
             }
         };
         let idx = tally.acknowledged(key, value);
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             reveal_recorded(&client, port, &tally, idx).await;
         } else {
             backlog.push_back(idx);
