@@ -1,5 +1,8 @@
 //! `ots-bench`: the numbers the project aims at, measured the same way each time.
 //! Run it through `scripts/bench.sh`, which builds the release `dist/` and server first.
+//! `ots-bench check` (`scripts/check.sh`) runs the load test with faults instead.
+
+mod check;
 
 use std::path::Path;
 use std::process::Command;
@@ -285,8 +288,15 @@ fn print_timing(label: &str, values: &[f64], target: &str) {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> std::process::ExitCode {
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().nth(1).as_deref() == Some("check") {
+        return if check::run(quick).await {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        };
+    }
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("# ots-bench ({cpus} CPUs, loopback, release builds)");
     sizes(&Server::dist());
@@ -361,4 +371,5 @@ async fn main() {
         "| redis | 64 | {pairs} | {rate:.0} | {p50:.2} ms | {p99:.2} ms | {:.1} MB | |",
         rss_mb(on_redis.pid())
     );
+    std::process::ExitCode::SUCCESS
 }

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use ots_core::limits::{Limits, parse_duration};
@@ -178,6 +179,23 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text].
     #[arg(long, env = "OTS_LOG_FORMAT")]
     pub log_format: Option<String>,
+
+    /// Time a client has to send a request's headers; an idle keep-alive connection is
+    /// closed after it too [default: 10s].
+    #[arg(long, env = "OTS_HEADER_TIMEOUT", value_parser = duration)]
+    pub header_timeout: Option<u64>,
+
+    /// Time a client has to send a whole request body [default: 30s].
+    #[arg(long, env = "OTS_BODY_TIMEOUT", value_parser = duration)]
+    pub body_timeout: Option<u64>,
+
+    /// Most open client connections; more wait in the listen backlog [default: 4096].
+    #[arg(long, env = "OTS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Deadline for one exchange with a region's upstream, body included [default: 15s].
+    #[arg(long, env = "OTS_REGION_TIMEOUT", value_parser = duration)]
+    pub region_timeout: Option<u64>,
 }
 
 /// Configuration errors (reported at startup).
@@ -256,6 +274,14 @@ pub struct Config {
     pub sweep_interval: u64,
     /// `json` or `text`.
     pub log_format: String,
+    /// Time allowed for a request's headers (and for an idle keep-alive connection).
+    pub header_timeout: Duration,
+    /// Time allowed for a whole request body.
+    pub body_timeout: Duration,
+    /// Most open client connections.
+    pub max_connections: usize,
+    /// Deadline for one upstream exchange of the region proxy.
+    pub region_timeout: Duration,
 }
 
 impl Default for Config {
@@ -327,7 +353,11 @@ impl ServeArgs {
             smtp_url,
             mail_from,
             sweep_interval,
-            log_format
+            log_format,
+            header_timeout,
+            body_timeout,
+            max_connections,
+            region_timeout
         );
         take_vec!(region, frame_ancestor, cors_origin, connect_src);
         self
@@ -386,7 +416,7 @@ impl Config {
                         format!("{ms} (1 to 60000; for 0 use --fsync always)"),
                     ));
                 }
-                crate::store::embedded::Fsync::Interval(std::time::Duration::from_millis(ms))
+                crate::store::embedded::Fsync::Interval(Duration::from_millis(ms))
             }
             (Some(other), _) => {
                 return Err(ConfigError::Invalid(
@@ -414,6 +444,7 @@ impl Config {
                 return Err(ConfigError::Invalid("origin", o.clone()));
             }
         }
+        let secs = |v: Option<u64>, default: u64| Duration::from_secs(v.unwrap_or(default).max(1));
         Ok(Config {
             listen,
             base_url,
@@ -440,6 +471,10 @@ impl Config {
             mail_from: a.mail_from.unwrap_or_else(|| "noreply@localhost".into()),
             sweep_interval: a.sweep_interval.unwrap_or(60).max(1),
             log_format,
+            header_timeout: secs(a.header_timeout, 10),
+            body_timeout: secs(a.body_timeout, 30),
+            max_connections: a.max_connections.unwrap_or(4096).max(1),
+            region_timeout: secs(a.region_timeout, 15),
         })
     }
 

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// A request body larger than the configured limit.
     #[error("request body too large")]
     TooLarge,
+    /// The request body did not arrive within `--body-timeout` (a slow or stalled client).
+    #[error("request body timed out")]
+    BodyTimeout,
     /// Passphrase lockout: v1 does not rescue it, so it is the generic error.
     #[error("locked out")]
     Locked,
@@ -47,6 +50,9 @@ pub enum ApiError {
     /// The region proxy could not reach its upstream.
     #[error("upstream unavailable")]
     Upstream,
+    /// The region's upstream did not answer within `--region-timeout`.
+    #[error("upstream timed out")]
+    UpstreamTimeout,
     /// An unrouted path: Otto's router answer, with key `error`.
     #[error("route not found")]
     RouteNotFound,
@@ -98,12 +104,20 @@ impl IntoResponse for ApiError {
                 serde_json::json!({"message": "Request body too large"}),
                 Some("413"),
             ),
+            ApiError::BodyTimeout => (
+                serde_json::json!({"message": "Request timeout"}),
+                Some("408"),
+            ),
             ApiError::Locked | ApiError::Unexpected => {
                 (serde_json::json!({"message": UNEXPECTED}), Some("400"))
             }
             ApiError::Upstream => (
                 serde_json::json!({"message": "The upstream region is unavailable. Please try again later."}),
                 Some("502"),
+            ),
+            ApiError::UpstreamTimeout => (
+                serde_json::json!({"message": "The upstream region did not answer in time. Please try again later."}),
+                Some("504"),
             ),
             ApiError::RouteNotFound => (serde_json::json!({"error": "Not Found"}), None),
             ApiError::Internal(detail) => {

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod params;
 pub mod proxy;
 pub mod ratelimit;
+pub mod serve;
 pub mod store;
 pub mod web;
 
@@ -235,6 +236,23 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
+/// axum's own extractor rejections (a path key that is not UTF-8 after decoding, say)
+/// answer in plain text. On the API they become v1's answer for an unusable key, so
+/// every API error is v1 JSON. Found by `tests/fuzz.rs` (`GET /api/v1/receipt/%AA`).
+async fn v1_rejections(req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse as _;
+    let api = req.uri().path().contains("/api/v1/");
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if api && plain && res.status().is_client_error() {
+        return error::ApiError::NotFound.into_response();
+    }
+    res
+}
+
 /// The whole application: v1 API, region proxy, app files, security headers.
 pub fn app(state: AppState) -> Router {
     let receipt_routes = |r: Router<AppState>, base: &str| {
@@ -268,6 +286,7 @@ pub fn app(state: AppState) -> Router {
         .route("/private/{key}", get(web::receipt_link))
         .fallback(web::static_show)
         .method_not_allowed_fallback(web::route_not_found)
+        .layer(middleware::from_fn(v1_rejections))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::security_headers,

@@ -135,13 +135,13 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     state.spawn_sweeper();
     println!("Serving on http://{addr}/");
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let limits = ots_server::serve::ConnLimits {
+        header_timeout: state.config.header_timeout,
+        max_connections: state.config.max_connections,
+    };
+    ots_server::serve::serve(listener, app(state), limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
-    .map_err(|e| e.to_string())
+    .await;
+    Ok(())
 }

@@ -88,26 +88,82 @@ fn invalid() -> ApiError {
     ApiError::Form("Invalid request parameters".into())
 }
 
+/// Most bytes of a refused body read and dropped before answering (see [`drain`]).
+const MAX_DRAIN: u64 = 256 * 1024;
+/// Most time spent on that.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Reads a body, refusing it as soon as it is known to exceed `limit` bytes
-/// (by `Content-Length` up front, or while streaming).
+/// (by `Content-Length` up front, or while streaming), or when all of it has not
+/// arrived within `deadline`: a client trickling a body byte by byte would otherwise
+/// hold its connection and buffer for as long as it likes.
 pub async fn read_limited(
     req: Request,
     limit: usize,
+    deadline: std::time::Duration,
 ) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
-    let (parts, body) = req.into_parts();
-    if let Some(len) = parts
+    use http_body_util::BodyExt as _;
+    let (parts, mut body) = req.into_parts();
+    let announced = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = announced
         && len > limit as u64
     {
+        // A client waiting for 100-continue has sent nothing; polling the body would
+        // invite it to.
+        if len <= MAX_DRAIN && !parts.headers.contains_key(header::EXPECT) {
+            drain(&mut body).await;
+        }
         return Err(ApiError::TooLarge);
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::TooLarge)?;
-    Ok((parts, bytes))
+    let mut buf = Vec::with_capacity(announced.map_or(0, |n| n as usize));
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(ApiError::Form("Invalid request parameters".into()));
+            };
+            if let Some(data) = frame.data_ref() {
+                if buf.len() + data.len() > limit {
+                    return Err(ApiError::TooLarge);
+                }
+                // Copied, not kept: a frame shares its allocation with hyper's read
+                // buffer, so keeping the frames of a body trickled byte by byte pinned
+                // one buffer (8 KiB and more) per byte.
+                buf.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Err(_) => Err(ApiError::BodyTimeout),
+        Ok(Err(ApiError::TooLarge)) => {
+            drain(&mut body).await;
+            Err(ApiError::TooLarge)
+        }
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(())) => Ok((parts, Bytes::from(buf))),
+    }
+}
+
+/// Reads and drops what a client already sent of a refused body (up to [`MAX_DRAIN`]
+/// bytes, for at most [`DRAIN_TIME`]) before the refusal is sent: a socket closed with
+/// unread data answers the client with a TCP reset, which can destroy the 413 before
+/// the client reads it.
+async fn drain(body: &mut axum::body::Body) {
+    use http_body_util::BodyExt as _;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut drained = 0u64;
+        while let Some(Ok(frame)) = body.frame().await {
+            drained += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if drained > MAX_DRAIN {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 impl FromRequest<AppState> for Params {
@@ -124,7 +180,8 @@ impl FromRequest<AppState> for Params {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let (parts, body) = read_limited(req, state.config.body_limit()).await?;
+        let (parts, body) =
+            read_limited(req, state.config.body_limit(), state.config.body_timeout).await?;
         if body.is_empty() {
             return Ok(params);
         }

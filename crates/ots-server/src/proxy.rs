@@ -3,7 +3,8 @@
 //! The hosted service sends no CORS headers, so the browser app talks to its own
 //! origin and this forwards. Only a few request headers pass (`Authorization` among
 //! them, never `Cookie`); only a few response headers come back (never `Set-Cookie`).
-//! Bodies are bounded both ways and every upstream call has a deadline.
+//! Bodies are bounded both ways and every upstream call has a deadline
+//! (`--region-timeout`).
 
 use std::time::Duration;
 
@@ -22,8 +23,6 @@ use crate::params::read_limited;
 
 /// Largest upstream response body relayed.
 const MAX_RESPONSE: usize = 1024 * 1024;
-/// Deadline for one upstream exchange, body included.
-const TIMEOUT: Duration = Duration::from_secs(15);
 
 const FORWARD_REQUEST: &[HeaderName] = &[
     header::AUTHORIZATION,
@@ -75,7 +74,8 @@ pub async fn region_forward(
         .parse()
         .map_err(|_| ApiError::RouteNotFound)?;
     let method = req.method().clone();
-    let (parts, body) = read_limited(req, state.config.body_limit()).await?;
+    let (parts, body) =
+        read_limited(req, state.config.body_limit(), state.config.body_timeout).await?;
     let mut up = hyper::Request::builder().method(method).uri(uri);
     for name in FORWARD_REQUEST {
         for v in parts.headers.get_all(name) {
@@ -98,11 +98,13 @@ pub async fn region_forward(
             .to_bytes();
         Ok::<_, ApiError>((parts, bytes))
     };
-    let (parts, bytes) = tokio::time::timeout(TIMEOUT, exchange)
+    // The deadline covers connect, answer and body: an upstream that accepts and then
+    // hangs costs the caller `--region-timeout`, never more.
+    let (parts, bytes) = tokio::time::timeout(state.config.region_timeout, exchange)
         .await
         .map_err(|_| {
             tracing::warn!(region = %region.name, "upstream timed out");
-            ApiError::Upstream
+            ApiError::UpstreamTimeout
         })??;
     let mut res = (parts.status, bytes).into_response();
     for name in FORWARD_RESPONSE {

@@ -14,6 +14,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 /// Special keys for [`Browser::press`] (Tab, Enter, Space, …).
 pub use fantoccini::key::Key;
 
+pub mod load;
+
 /// The repository's root folder.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -120,10 +122,21 @@ impl Server {
         data_dir: tempfile::TempDir,
         args: &[&str],
     ) -> Server {
+        Self::launch(&Self::binary(), dist, data_dir, args)
+    }
+
+    /// Starts a given `ots-server` binary (e.g. the one cargo built for a test,
+    /// `env!("CARGO_BIN_EXE_ots-server")`) over `dist` in `data_dir`.
+    pub fn launch(
+        binary: &std::path::Path,
+        dist: &std::path::Path,
+        data_dir: tempfile::TempDir,
+        args: &[&str],
+    ) -> Server {
         let port = free_port();
         let log = data_dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
-        let mut command = Command::new(Self::binary());
+        let mut command = Command::new(binary);
         command
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
