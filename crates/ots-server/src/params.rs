@@ -91,7 +91,7 @@ fn invalid() -> ApiError {
 /// Most bytes of a refused body read and dropped before answering (see [`drain`]).
 const MAX_DRAIN: u64 = 256 * 1024;
 /// Most time spent on that.
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Reads a body, refusing it as soon as it is known to exceed `limit` bytes
 /// (by `Content-Length` up front, or while streaming), or when all of it has not
