@@ -358,25 +358,48 @@ pub async fn secret_generate(
     store_secret(&state, &caller, s, now, true).await
 }
 
-/// Checks a passphrase against its hash on the blocking pool.
-async fn passphrase_matches(
+/// Checks a passphrase against its hash on the blocking pool, behind the lockout: a
+/// locked secret is refused without a check, and a wrong passphrase is counted.
+async fn passphrase_proven(
     state: &AppState,
+    secret_key: &str,
     given: Option<&str>,
     hash: String,
+    now: u64,
 ) -> Result<bool, ApiError> {
-    let Some(given) = given.filter(|g| !g.is_empty()) else {
-        return Ok(false);
-    };
-    let _slot = state
-        .argon2_slots
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
-    let given = Zeroizing::new(given.to_owned());
-    tokio::task::spawn_blocking(move || crypto::verify_passphrase(&given, &hash))
+    // Only passphrase guesses lock a secret, so only these secrets are checked.
+    if state
+        .store
+        .locked(secret_key, now)
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    {
+        return Err(ApiError::Locked);
+    }
+    let matches = match given.filter(|g| !g.is_empty()) {
+        None => false,
+        Some(given) => {
+            let _slot = state
+                .argon2_slots
+                .acquire()
+                .await
+                .map_err(ApiError::internal)?;
+            let given = Zeroizing::new(given.to_owned());
+            tokio::task::spawn_blocking(move || crypto::verify_passphrase(&given, &hash))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?
+        }
+    };
+    if !matches {
+        state
+            .store
+            .passphrase_failed(secret_key, now)
+            .await
+            .map_err(ApiError::internal)?;
+        tracing::info!(secret = shortkey(secret_key), "wrong passphrase");
+    }
+    Ok(matches)
 }
 
 /// `POST /api/v1/secret/:key`: reveal, which consumes the secret.
@@ -402,16 +425,7 @@ pub async fn secret_reveal(
         Claim::Won(r) => r,
         Claim::Missing => return Err(unknown()),
         Claim::NeedsPassphrase(hash) => {
-            // Only passphrase guesses lock a secret, so only these secrets are checked.
-            if store.locked(&key, now).await.map_err(ApiError::internal)? {
-                return Err(ApiError::Locked);
-            }
-            if !passphrase_matches(&state, p.get("passphrase"), hash).await? {
-                store
-                    .passphrase_failed(&key, now)
-                    .await
-                    .map_err(ApiError::internal)?;
-                tracing::info!(secret = shortkey(&key), "wrong passphrase on reveal");
+            if !passphrase_proven(&state, &key, p.get("passphrase"), hash, now).await? {
                 // v1: a wrong passphrase looks exactly like an unknown secret.
                 return Err(unknown());
             }
@@ -523,18 +537,7 @@ pub async fn receipt_burn(
         Claim::Won(_) => true,
         Claim::Missing => false,
         Claim::NeedsPassphrase(hash) => {
-            if store
-                .locked(&r.secret_key, now)
-                .await
-                .map_err(ApiError::internal)?
-            {
-                return Err(ApiError::Locked);
-            }
-            if !passphrase_matches(&state, p.get("passphrase"), hash).await? {
-                store
-                    .passphrase_failed(&r.secret_key, now)
-                    .await
-                    .map_err(ApiError::internal)?;
+            if !passphrase_proven(&state, &r.secret_key, p.get("passphrase"), hash, now).await? {
                 return Err(form(ValidationError::IncorrectPassphrase));
             }
             matches!(
