@@ -86,14 +86,23 @@ pub fn keep_revealed(secret_key: &str, envelope: &str) {
     }
 }
 
-/// The envelope kept by an earlier reveal in this tab, while it has not expired.
+/// The envelope in a kept entry (`<expiry in ms>|<envelope>`), unless its time is up.
+fn live_envelope(entry: &str, now: u64) -> Option<&str> {
+    let (expires, envelope) = entry.split_once('|')?;
+    (expires.parse::<u64>().ok()? > now).then_some(envelope)
+}
+
+/// The envelope kept by an earlier reveal in this tab, while it has not expired (an
+/// expired one is removed).
 pub fn kept_revealed(secret_key: &str) -> Option<String> {
-    drop_expired_reveals();
-    let text = session()?
-        .get_item(&format!("{REVEALED}{secret_key}"))
-        .ok()??;
-    text.split_once('|')
-        .map(|(_, envelope)| envelope.to_owned())
+    let s = session()?;
+    let name = format!("{REVEALED}{secret_key}");
+    let entry = s.get_item(&name).ok()??;
+    let live = live_envelope(&entry, now_ms()).map(str::to_owned);
+    if live.is_none() {
+        let _ = s.remove_item(&name);
+    }
+    live
 }
 
 /// Forgets a kept envelope.
@@ -112,13 +121,12 @@ pub fn drop_expired_reveals() {
         .filter(|name| name.starts_with(REVEALED))
         .collect();
     for name in names {
-        let expired = s
+        let live = s
             .get_item(&name)
             .ok()
             .flatten()
-            .and_then(|t| t.split_once('|').and_then(|(e, _)| e.parse::<u64>().ok()))
-            .is_none_or(|expires| expires <= now);
-        if expired {
+            .is_some_and(|entry| live_envelope(&entry, now).is_some());
+        if !live {
             let _ = s.remove_item(&name);
         }
     }
