@@ -1,8 +1,11 @@
 //! Encryption at rest, passphrase hashing and token hashing.
 //!
-//! - at rest, version 1:
+//! - at rest, version 2:
 //!   `k = HKDF-SHA256(ikm = master, salt = "ots-server at-rest v1", info = secret_key)`,
-//!   `seal(k, m) = 0x01 || nonce(12) || AES-256-GCM(k, nonce, m, aad = secret_key)`.
+//!   `seal(k, m) = 0x02 || id(8) || nonce(12) || AES-256-GCM(k, nonce, m, aad = secret_key)`,
+//!   where `id = HKDF-SHA256(ikm = master, salt = "ots-server master key id v1")[..8]` names
+//!   the master key, so a store can refuse to hand a value to an instance that cannot open
+//!   it. Version 1 (no id, `0x01 || nonce || ct`) is still opened.
 //! - passphrase: `"a2id$m$t$p$" || b64(salt16) || "$" || b64(argon2id(pass, salt, 32))`.
 //!   The passphrase is an access check only, never part of the key (as in v0.24+).
 //! - API token: the accounts file stores `hex(SHA-256(token))`; tokens are 256-bit
@@ -17,8 +20,15 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
-const AT_REST_VERSION: u8 = 1;
+/// Sealed values written before the key id existed: `0x01 || nonce || ct`.
+const AT_REST_V1: u8 = 1;
+/// `0x02 || id || nonce || ct`.
+const AT_REST_V2: u8 = 2;
 const HKDF_SALT: &[u8] = b"ots-server at-rest v1";
+const KEY_ID_SALT: &[u8] = b"ots-server master key id v1";
+
+/// A master key's fingerprint: an HKDF output, which tells nothing about the key.
+pub type KeyId = [u8; 8];
 
 /// Crypto failures stay opaque: wrong key, bad tag and truncation are one error.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -37,7 +47,10 @@ pub enum CryptoError {
 
 /// The server's 256-bit master key.
 #[derive(Clone)]
-pub struct MasterKey(Zeroizing<[u8; 32]>);
+pub struct MasterKey {
+    key: Zeroizing<[u8; 32]>,
+    id: KeyId,
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +61,19 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     /// Wraps raw key bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        MasterKey(Zeroizing::new(bytes))
+        let mut id = [0u8; 8];
+        Hkdf::<Sha256>::new(Some(KEY_ID_SALT), &bytes)
+            .expand(&[], &mut id)
+            .expect("8-byte HKDF output is valid");
+        MasterKey {
+            key: Zeroizing::new(bytes),
+            id,
+        }
+    }
+
+    /// The key's fingerprint, kept by the store and in every sealed value.
+    pub fn id(&self) -> KeyId {
+        self.id
     }
 
     /// A fresh random key.
@@ -69,7 +94,7 @@ impl MasterKey {
 
     /// Hex form, for writing the key file.
     pub fn to_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex(&self.0[..]))
+        Zeroizing::new(hex(&self.key[..]))
     }
 
     /// Loads the key from `path`, or creates it there (mode 0600) when absent.
@@ -105,7 +130,7 @@ impl MasterKey {
     }
 
     fn cipher_for(&self, secret_key: &str) -> Aes256Gcm {
-        let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), &self.0[..]);
+        let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), &self.key[..]);
         let mut k = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA256's 8160-byte maximum.
         hk.expand(secret_key.as_bytes(), &mut k[..])
@@ -127,8 +152,9 @@ impl MasterKey {
                 },
             )
             .map_err(|_| CryptoError::Decrypt)?;
-        let mut out = Vec::with_capacity(1 + 12 + ct.len());
-        out.push(AT_REST_VERSION);
+        let mut out = Vec::with_capacity(1 + 8 + 12 + ct.len());
+        out.push(AT_REST_V2);
+        out.extend_from_slice(&self.id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         Ok(out)
@@ -136,20 +162,33 @@ impl MasterKey {
 
     /// Decrypts what [`MasterKey::seal`] produced for the same key.
     pub fn open(&self, secret_key: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if sealed.len() < 1 + 12 + 16 || sealed[0] != AT_REST_VERSION {
+        let body = match (sealed.first(), sealed_key_id(sealed)) {
+            (Some(&AT_REST_V1), _) => &sealed[1..],
+            (Some(&AT_REST_V2), Some(id)) if id == self.id => &sealed[9..],
+            _ => return Err(CryptoError::Decrypt),
+        };
+        if body.len() < 12 + 16 {
             return Err(CryptoError::Decrypt);
         }
-        let nonce: [u8; 12] = sealed[1..13].try_into().map_err(|_| CryptoError::Decrypt)?;
+        let nonce: [u8; 12] = body[..12].try_into().map_err(|_| CryptoError::Decrypt)?;
         self.cipher_for(secret_key)
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: &sealed[13..],
+                    msg: &body[12..],
                     aad: secret_key.as_bytes(),
                 },
             )
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+/// The id of the master key that sealed `sealed` (`None` for version 1 values).
+pub fn sealed_key_id(sealed: &[u8]) -> Option<KeyId> {
+    match sealed.split_first() {
+        Some((&AT_REST_V2, rest)) => rest.get(..8)?.try_into().ok(),
+        _ => None,
     }
 }
 
@@ -284,6 +323,21 @@ mod tests {
         assert!(k.open("abd", &sealed).is_err(), "bound to the secret key");
         assert!(MasterKey::from_bytes([8; 32]).open("abc", &sealed).is_err());
         assert!(k.open("abc", &sealed[..sealed.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn sealed_values_name_their_key_and_version_1_still_opens() {
+        let k = key();
+        let other = MasterKey::from_bytes([8; 32]);
+        assert_ne!(k.id(), other.id());
+        let sealed = k.seal("abc", b"hello").expect("seal");
+        assert_eq!(sealed_key_id(&sealed), Some(k.id()));
+        assert!(other.open("abc", &sealed).is_err());
+        // A version 1 value: the same ciphertext without the id.
+        let mut v1 = vec![AT_REST_V1];
+        v1.extend_from_slice(&sealed[9..]);
+        assert_eq!(sealed_key_id(&v1), None);
+        assert_eq!(&k.open("abc", &v1).expect("open v1")[..], b"hello");
     }
 
     #[test]

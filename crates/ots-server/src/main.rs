@@ -120,12 +120,17 @@ async fn serve(config: Config) -> Result<(), String> {
             )
         }
     };
+    store
+        .bind_master_key(master.id())
+        .await
+        .map_err(|e| format!("{} store: {e}", store.name()))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
         store = store.name(),
+        master_key_id = %ots_server::crypto::hex(&master.id()),
         accounts = accounts.len(),
         regions = config.regions.len(),
         app = ots_server::web::has_index(&config.dist),

@@ -73,6 +73,12 @@ fn spawn_in_group(command: &mut Command) -> Child {
         .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"))
 }
 
+/// An `ots-server` that exited instead of listening: what it logged, and its data dir.
+pub struct Exited {
+    pub log: String,
+    pub data_dir: tempfile::TempDir,
+}
+
 /// A running `ots-server` (the release binary that `scripts/test.sh` builds).
 pub struct Server {
     child: Child,
@@ -133,6 +139,18 @@ impl Server {
         data_dir: tempfile::TempDir,
         args: &[&str],
     ) -> Server {
+        Self::try_launch(binary, dist, data_dir, args)
+            .unwrap_or_else(|e| panic!("ots-server exited before it listened:\n{}", e.log))
+    }
+
+    /// As [`Server::launch`], but a server that exits before it listens is an `Err`
+    /// with what it logged (for tests of refused starts).
+    pub fn try_launch(
+        binary: &std::path::Path,
+        dist: &std::path::Path,
+        data_dir: tempfile::TempDir,
+        args: &[&str],
+    ) -> Result<Server, Exited> {
         let port = free_port();
         let log = data_dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
@@ -148,15 +166,26 @@ impl Server {
             .env("RUST_LOG", "info")
             .stdout(log_file.try_clone().expect("log file"))
             .stderr(log_file);
-        let child = spawn_in_group(&mut command);
-        wait_for_port(port, "ots-server");
-        Server {
+        let mut child = spawn_in_group(&mut command);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(_)) = child.try_wait() {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(Exited { log, data_dir });
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ots-server did not open port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Server {
             child,
             port,
             url: format!("http://127.0.0.1:{port}/"),
             data_dir,
             log,
-        }
+        })
     }
 
     /// The server's process id.
@@ -794,6 +823,22 @@ impl Redis {
         kill_group(&mut self.child);
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// Runs one command (`["DEL", "ots:x"]`) and returns its raw RESP reply.
+    pub fn command(&self, args: &[&str]) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect redis");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        stream.write_all(req.as_bytes()).expect("write redis");
+        let mut buf = vec![0u8; 1 << 16];
+        let n = stream.read(&mut buf).expect("read redis");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }
 

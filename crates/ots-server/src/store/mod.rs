@@ -11,6 +11,7 @@
 //! concurrent reveals and burns exactly one wins.
 
 pub mod embedded;
+pub mod keyguard;
 pub mod redis;
 
 use std::future::Future;
@@ -31,6 +32,21 @@ pub enum StoreError {
     /// A stored record could not be decoded.
     #[error("corrupt record")]
     Corrupt,
+    /// The store was sealed with another master key than this instance's.
+    #[error(
+        "this store was sealed with master key {stored}, but this instance has key {ours}: \
+         every instance on one store needs the same master key; share it with \
+         --master-key-file or OTS_MASTER_KEY"
+    )]
+    ForeignMasterKey {
+        /// The store's key id (hex).
+        stored: String,
+        /// This instance's key id (hex).
+        ours: String,
+    },
+    /// A claimed secret was sealed under another master key; it was left in place.
+    #[error("secret sealed under another master key; left unconsumed")]
+    ForeignSecret,
 }
 
 impl StoreError {
@@ -250,7 +266,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically takes the secret (reveal or burn) and updates its receipt.
     /// Unless `passphrase_checked`, a passphrase-protected secret is left untouched
-    /// and [`Claim::NeedsPassphrase`] is returned with its hash.
+    /// and [`Claim::NeedsPassphrase`] is returned with its hash. A secret sealed under
+    /// another master key than the bound one is left untouched too
+    /// ([`StoreError::ForeignSecret`]).
     fn claim<'a>(
         &'a self,
         secret_key: &'a str,
@@ -284,6 +302,12 @@ pub trait Store: Send + Sync + 'static {
     /// Counts a wrong passphrase for the secret; returns whether it is locked now. Kept
     /// in the store, so every instance sharing it counts the same guesses.
     fn passphrase_failed<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, bool>;
+
+    /// Binds the store to this instance's master key: records the key's fingerprint when
+    /// the store has none, fails with [`StoreError::ForeignMasterKey`] when it holds
+    /// another, and from then on [`Store::claim`] leaves a secret sealed under another
+    /// key in place ([`StoreError::ForeignSecret`]).
+    fn bind_master_key(&self, id: crate::crypto::KeyId) -> BoxFut<'_, ()>;
 
     /// Deletes expired records; returns how many were removed.
     fn sweep(&self, now: u64) -> BoxFut<'_, usize>;

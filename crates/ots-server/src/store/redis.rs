@@ -5,7 +5,8 @@
 //!   with a Redis TTL;
 //! - `receipt:<key>` hash `{d: JSON at creation, state, updated, received|burned}`,
 //!   with a TTL of 2 × the secret's;
-//! - `recent:<custid>` sorted set of receipt keys scored by creation time.
+//! - `recent:<custid>` sorted set of receipt keys scored by creation time;
+//! - `master-key-id`: the fingerprint of the master key all instances must share.
 //!
 //! The claim is one Lua script, so it is atomic: of concurrent reveals and burns,
 //! only the first finds the secret.
@@ -16,20 +17,24 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use super::keyguard::{self, KeyGuard};
 use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, State, Store, StoreError};
+use crate::crypto::{KeyId, hex, sealed_key_id};
 
 /// How long an account's `recent` index is kept after its last write.
 const RECENT_KEEP_SECS: i64 = 31 * 24 * 3600;
 
-/// KEYS[1] = secret hash; ARGV = checked ('0'|'1'), state, now, receipt key prefix.
-/// Returns {0} missing, {2, v} passphrase needed, {1, v} won.
+/// KEYS[1] = secret hash; ARGV = checked ('0'|'1'), state, now, receipt key prefix,
+/// this instance's master key id ('' = any). Returns {0} missing, {2, v} passphrase
+/// needed, {1, v} won, {3} sealed under another master key (left in place).
 const CLAIM_LUA: &str = r#"
-local f = redis.call('HMGET', KEYS[1], 'r', 'e', 'v')
+local f = redis.call('HMGET', KEYS[1], 'r', 'e', 'v', 'k')
 if not f[3] then return {0} end
 if tonumber(f[2]) <= tonumber(ARGV[3]) then
   redis.call('DEL', KEYS[1])
   return {0}
 end
+if ARGV[5] ~= '' and f[4] and f[4] ~= ARGV[5] then return {3} end
 if ARGV[1] == '0' and string.byte(f[3], 1) == 49 then return {2, f[3]} end
 redis.call('DEL', KEYS[1])
 local rk = ARGV[4] .. f[1]
@@ -66,6 +71,7 @@ pub struct RedisStore {
     claim: redis::Script,
     preview: redis::Script,
     fail: redis::Script,
+    key_guard: KeyGuard,
 }
 
 impl RedisStore {
@@ -90,6 +96,7 @@ impl RedisStore {
             claim: redis::Script::new(CLAIM_LUA),
             preview: redis::Script::new(PREVIEW_LUA),
             fail: redis::Script::new(FAIL_LUA),
+            key_guard: KeyGuard::default(),
         })
     }
 
@@ -155,6 +162,8 @@ impl Store for RedisStore {
                 .arg(secret.expires_at)
                 .arg("v")
                 .arg(secret.encode())
+                .arg("k")
+                .arg(sealed_key_id(&secret.ciphertext).map_or_else(String::new, |id| hex(&id)))
                 .ignore()
                 .cmd("EXPIRE")
                 .arg(&sk)
@@ -207,6 +216,7 @@ impl Store for RedisStore {
                     .arg(outcome.state().as_str())
                     .arg(now)
                     .arg(self.receipt_key(""))
+                    .arg(self.key_guard.hex())
                     .invoke_async(&mut conn)
                     .await
                     .map_err(StoreError::backend)?;
@@ -226,6 +236,7 @@ impl Store for RedisStore {
                 (2, Some(v)) => Ok(Claim::NeedsPassphrase(
                     SecretRecord::decode(&v)?.passphrase.unwrap_or_default(),
                 )),
+                (3, _) => Err(StoreError::ForeignSecret),
                 _ => Err(StoreError::Corrupt),
             }
         })
@@ -350,6 +361,30 @@ impl Store for RedisStore {
                 .await
                 .map_err(StoreError::backend)?;
             Ok(locked == 1)
+        })
+    }
+
+    fn bind_master_key(&self, id: KeyId) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let key = format!("{}master-key-id", self.prefix);
+            // SET NX then GET: of instances starting together on an empty store, the
+            // first one's key wins and the others are refused.
+            let stored: String = redis::pipe()
+                .cmd("SET")
+                .arg(&key)
+                .arg(hex(&id))
+                .arg("NX")
+                .ignore()
+                .cmd("GET")
+                .arg(&key)
+                .query_async::<(String,)>(&mut conn)
+                .await
+                .map_err(StoreError::backend)?
+                .0;
+            keyguard::check(&stored, id)?;
+            self.key_guard.bind(id);
+            Ok(())
         })
     }
 

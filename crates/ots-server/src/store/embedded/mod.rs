@@ -44,7 +44,9 @@ use self::format::{
     DEL_RECEIPT, DEL_SECRET, FrameBuilder, FrameReader, KeyBuf, MAGIC, Next, PUT_RECEIPT,
     PUT_SECRET, RECORD_OVERHEAD, Record,
 };
+use super::keyguard::{self, KeyGuard};
 use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, Store, StoreError};
+use crate::crypto::KeyId;
 use crate::ratelimit::Lockout;
 
 /// When the log is fdatasynced.
@@ -587,6 +589,8 @@ pub struct EmbeddedStore {
     /// Wrong-passphrase counts: in memory, as one process owns the directory (a restart
     /// forgets them, as a Redis restart without persistence would).
     lockout: Lockout,
+    /// The master key this store is bound to (fingerprint in `MASTER_KEY_ID`).
+    key_guard: KeyGuard,
 }
 
 impl EmbeddedStore {
@@ -732,6 +736,7 @@ impl EmbeddedStore {
         Ok(EmbeddedStore {
             sh,
             lockout: Lockout::default(),
+            key_guard: KeyGuard::default(),
         })
     }
 
@@ -1213,6 +1218,9 @@ impl Store for EmbeddedStore {
                 return Ok(Claim::Missing);
             }
             let rec = SecretRecord::decode(entry.value())?;
+            if !self.key_guard.admits(&rec.ciphertext) {
+                return Err(StoreError::ForeignSecret);
+            }
             if !passphrase_checked && rec.passphrase.is_some() {
                 return Ok(Claim::NeedsPassphrase(rec.passphrase.unwrap_or_default()));
             }
@@ -1318,6 +1326,14 @@ impl Store for EmbeddedStore {
 
     fn passphrase_failed<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, bool> {
         Box::pin(std::future::ready(Ok(self.lockout.fail(secret_key, now))))
+    }
+
+    fn bind_master_key(&self, id: KeyId) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            keyguard::bind_file(&self.sh.dir.join("MASTER_KEY_ID"), id)?;
+            self.key_guard.bind(id);
+            Ok(())
+        })
     }
 
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
