@@ -196,6 +196,15 @@ pub struct ServeArgs {
     /// Deadline for one exchange with a region's upstream, body included [default: 15s].
     #[arg(long, env = "OTS_REGION_TIMEOUT", value_parser = duration)]
     pub region_timeout: Option<u64>,
+
+    /// After SIGTERM, how long to keep serving while /ready fails, before no longer
+    /// accepting connections [default: 5s]; `0` stops at once.
+    #[arg(long, env = "OTS_SHUTDOWN_GRACE", value_parser = duration)]
+    pub shutdown_grace: Option<u64>,
+
+    /// Address of a separate listener for Prometheus metrics (`GET /metrics`); off unless set.
+    #[arg(long, env = "OTS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Configuration errors (reported at startup).
@@ -282,6 +291,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Deadline for one upstream exchange of the region proxy.
     pub region_timeout: Duration,
+    /// Serving time between SIGTERM and closing the listener.
+    pub shutdown_grace: Duration,
+    /// Listener of `/metrics`, if any.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -357,7 +370,9 @@ impl ServeArgs {
             header_timeout,
             body_timeout,
             max_connections,
-            region_timeout
+            region_timeout,
+            shutdown_grace,
+            metrics_listen
         );
         take_vec!(region, frame_ancestor, cors_origin, connect_src);
         self
@@ -475,6 +490,8 @@ impl Config {
             body_timeout: secs(a.body_timeout, 30),
             max_connections: a.max_connections.unwrap_or(4096).max(1),
             region_timeout: secs(a.region_timeout, 15),
+            shutdown_grace: Duration::from_secs(a.shutdown_grace.unwrap_or(5)),
+            metrics_listen: a.metrics_listen,
         })
     }
 

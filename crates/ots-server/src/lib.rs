@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod health;
 pub mod mail;
 pub mod params;
 pub mod proxy;
@@ -21,7 +22,7 @@ pub mod web;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -96,6 +97,8 @@ pub struct Shared {
     pub proxy: Option<proxy::ProxyClient>,
     /// Recipient mailer, when SMTP is configured.
     pub mailer: Option<mail::Mailer>,
+    /// Set on SIGTERM: `/ready` fails and answers close their connections.
+    pub draining: AtomicBool,
 }
 
 /// The router's state: cheap to clone.
@@ -145,6 +148,7 @@ impl AppState {
             web: WebAssets::load(&config),
             proxy,
             mailer,
+            draining: AtomicBool::new(false),
             config,
             store,
             accounts,
@@ -281,6 +285,8 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(web::index_show))
         .route("/index.html", get(web::index_show))
         .route("/config.json", get(web::config_show))
+        .route("/health", get(health::health_show))
+        .route("/ready", get(health::ready_show))
         .route("/secret/{key}", get(web::secret_link))
         .route("/receipt/{key}", get(web::receipt_link))
         .route("/private/{key}", get(web::receipt_link))
@@ -290,6 +296,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            health::close_while_draining,
         ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)

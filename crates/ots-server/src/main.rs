@@ -144,9 +144,8 @@ async fn serve(config: Config) -> Result<(), String> {
         header_timeout: state.config.header_timeout,
         max_connections: state.config.max_connections,
     };
-    ots_server::serve::serve(listener, app(state), limits, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await;
+    let shutdown = ots_server::health::shutdown_signal(state.clone());
+    ots_server::serve::serve(listener, app(state), limits, shutdown).await;
+    tracing::info!("stopped");
     Ok(())
 }

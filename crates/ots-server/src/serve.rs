@@ -10,6 +10,10 @@
 //!   accepting, and new clients wait in the kernel's backlog.
 //!
 //! Slow bodies are bounded where bodies are read ([`crate::params::read_limited`]).
+//!
+//! On shutdown ([`crate::health::shutdown_signal`]) the loop stops accepting, serves the
+//! connections already waiting in the kernel's backlog (closing the listener would
+//! reset them) for one request each, and lets open connections finish their request.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,13 +77,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-            app.clone().oneshot(req)
-        });
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let conn = graceful.watch(builder.serve_connection(io(stream), service(app.clone(), peer)));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
@@ -87,11 +85,40 @@ pub async fn serve(
             drop(permit);
         });
     }
-    drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
+    // Not watched by `graceful`: it would close them before their request is read.
+    builder.keep_alive(false);
+    let mut backlog = tokio::task::JoinSet::new();
+    while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await
     {
+        backlog.spawn(builder.serve_connection(io(stream), service(app.clone(), peer)));
+    }
+    drop(listener);
+    let drained = async {
+        graceful.shutdown().await;
+        while backlog.join_next().await.is_some() {}
+    };
+    if tokio::time::timeout(DRAIN, drained).await.is_err() {
         tracing::warn!("connections still open after the drain time; exiting");
     }
+}
+
+fn io(stream: tokio::net::TcpStream) -> TokioIo<tokio::net::TcpStream> {
+    let _ = stream.set_nodelay(true);
+    TokioIo::new(stream)
+}
+
+/// The router as a hyper service that tells handlers the peer's address.
+fn service(
+    app: Router,
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+        app.clone().oneshot(req)
+    })
 }

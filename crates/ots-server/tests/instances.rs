@@ -1,10 +1,13 @@
 //! Several instances on one store, through the real binary: one master key per store
-//! (a stray key is refused at start, and never consumes a secret it cannot open).
+//! (a stray key is refused at start, and never consumes a secret it cannot open);
+//! liveness and readiness; a SIGTERM under load that cuts nothing off.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use ots_testkit::{Exited, HttpResponse, Redis, Server, http};
+use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ots-server");
 const KEY_A: &str = "1111111111111111111111111111111111111111111111111111111111111111";
@@ -122,4 +125,308 @@ fn the_embedded_store_keeps_its_master_key() {
     let a = start(dir, &["--master-key", KEY_A]);
     let r = reveal(&a, &key);
     assert_eq!(r.json()["value"], "kept", "{}", r.body);
+}
+
+/// Polls `path` until its status is `want` (or panics after `within`).
+fn wait_status(s: &Server, path: &str, want: u16, within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let r = http(s.port, "GET", path, "");
+        if r.status == want {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < within, "{path}: {} {}", r.status, r.body);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sigterm(s: &Server) {
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn health_and_readiness_follow_redis_away_and_back() {
+    let redis = Redis::start();
+    let port = redis.port;
+    let s = start(fresh(), &["--redis", &redis.url()]);
+    let health = http(s.port, "GET", "/health", "");
+    assert_eq!(
+        (health.status, health.json()),
+        (200, json!({"status": "ok"}))
+    );
+    let ready = http(s.port, "GET", "/ready", "");
+    assert_eq!(
+        (ready.status, ready.json()),
+        (200, json!({"status": "ready"}))
+    );
+
+    let dir = redis.stop();
+    wait_status(&s, "/ready", 503, Duration::from_secs(10));
+    let ready = http(s.port, "GET", "/ready", "");
+    assert_eq!(ready.json(), json!({"status": "store unavailable"}));
+    assert_eq!(http(s.port, "GET", "/health", "").status, 200);
+
+    let _redis = Redis::start_in(dir, port);
+    let back = wait_status(&s, "/ready", 200, Duration::from_secs(15));
+    eprintln!("ready again {back:?} after redis came back");
+    share(&s, "after");
+}
+
+#[test]
+fn sigterm_fails_readiness_at_once_and_serves_through_the_grace() {
+    let s = start(fresh(), &["--shutdown-grace", "3s"]);
+    assert_eq!(http(s.port, "GET", "/ready", "").status, 200);
+    sigterm(&s);
+    let noticed = wait_status(&s, "/ready", 503, Duration::from_secs(1));
+    let ready = http(s.port, "GET", "/ready", "");
+    assert_eq!(ready.json(), json!({"status": "draining"}));
+    assert_eq!(ready.header("connection"), Some("close"));
+    assert_eq!(http(s.port, "GET", "/health", "").status, 200);
+    let key = share(&s, "during-grace");
+    assert_eq!(reveal(&s, &key).json()["value"], "during-grace");
+    // Then it stops accepting.
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", s.port)).is_ok() {
+        assert!(start.elapsed() < Duration::from_secs(10), "still accepting");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let closed = noticed + start.elapsed();
+    assert!(
+        closed >= Duration::from_millis(2500),
+        "closed after {closed:?}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(s.log_text().contains("stopped"), "{}", s.log_text());
+}
+
+/// A keep-alive HTTP/1.1 client for one server: reconnects only when the server said
+/// `Connection: close`. `Err` means a request was sent and no whole answer came back.
+struct KeepAlive {
+    port: u16,
+    conn: Option<std::io::BufReader<std::net::TcpStream>>,
+}
+
+impl KeepAlive {
+    fn new(port: u16) -> KeepAlive {
+        KeepAlive { port, conn: None }
+    }
+
+    /// `Ok(None)`: could not connect (the request never reached the server).
+    fn post(&mut self, path: &str, body: &str) -> Result<Option<(u16, String)>, String> {
+        use std::io::{BufRead as _, Read as _, Write as _};
+        if self.conn.is_none() {
+            match std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                Ok(s) => {
+                    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                    self.conn = Some(std::io::BufReader::new(s));
+                }
+                Err(_) => return Ok(None),
+            }
+        }
+        let conn = self.conn.as_mut().unwrap();
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let result = (|| {
+            conn.get_mut()
+                .write_all(req.as_bytes())
+                .map_err(|e| format!("write: {e}"))?;
+            let mut line = String::new();
+            conn.read_line(&mut line)
+                .map_err(|e| format!("read: {e}"))?;
+            let status: u16 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| format!("no status line: {line:?}"))?;
+            let (mut len, mut close) = (0usize, false);
+            loop {
+                line.clear();
+                conn.read_line(&mut line)
+                    .map_err(|e| format!("read: {e}"))?;
+                let l = line.trim_end().to_ascii_lowercase();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(v) = l.strip_prefix("content-length:") {
+                    len = v.trim().parse().map_err(|_| "bad length".to_owned())?;
+                }
+                close |= l == "connection: close";
+            }
+            let mut body = vec![0u8; len];
+            conn.read_exact(&mut body)
+                .map_err(|e| format!("body: {e}"))?;
+            Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned(), close))
+        })();
+        match result {
+            Ok((status, body, close)) => {
+                if close {
+                    self.conn = None;
+                }
+                Ok(Some((status, body)))
+            }
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    answered: usize,
+    answered_by_a_after_term: usize,
+    cut_off: Vec<String>,
+    not_ok: Vec<String>,
+    created: Vec<(String, String)>,
+}
+
+/// Two instances on one Redis; 8 clients create on one and reveal on the other, over
+/// keep-alive connections, and stop sending to A once a prober sees A's /ready fail (as a
+/// balancer would). A gets SIGTERM mid-load: nothing sent to it may go unanswered.
+#[test]
+fn sigterm_under_load_cuts_nothing_off_behind_a_readiness_probe() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let redis = Redis::start();
+    let url = redis.url();
+    let args = [
+        "--redis",
+        &url,
+        "--master-key",
+        KEY_A,
+        "--rate-limit-creates",
+        "0",
+        "--rate-limit-reveals",
+        "0",
+        "--shutdown-grace",
+        "2s",
+    ];
+    let a = start(fresh(), &args);
+    let b = start(fresh(), &args);
+    let (pa, pb) = (a.port, b.port);
+    let a_down = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let termed = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let prober = {
+        let (a_down, stop) = (a_down.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && !a_down.load(Ordering::Relaxed) {
+                // (`http` panics when it cannot connect.)
+                let up = std::net::TcpStream::connect(("127.0.0.1", pa)).is_ok()
+                    && matches!(
+                        std::panic::catch_unwind(|| http(pa, "GET", "/ready", "").status),
+                        Ok(200)
+                    );
+                if !up {
+                    a_down.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let (a_down, stop, termed, tally) =
+                (a_down.clone(), stop.clone(), termed.clone(), tally.clone());
+            std::thread::spawn(move || {
+                let mut clients = [KeepAlive::new(pa), KeepAlive::new(pb)];
+                // Sends to A (unless A is known down) or B; a refused connection never
+                // reached the server and is retried on B, as a balancer would.
+                let mut call = |on_a: bool, path: &str, body: &str| -> Option<serde_json::Value> {
+                    let on_a = on_a && !a_down.load(Ordering::Relaxed);
+                    let after_term = termed.load(Ordering::Relaxed);
+                    let res = match clients[usize::from(!on_a)].post(path, body) {
+                        Ok(None) if on_a => clients[1].post(path, body),
+                        other => other,
+                    };
+                    let mut t = tally.lock().unwrap();
+                    match res {
+                        Ok(Some((200, body))) => {
+                            t.answered += 1;
+                            t.answered_by_a_after_term += usize::from(on_a && after_term);
+                            serde_json::from_str(&body).ok()
+                        }
+                        Ok(Some((status, body))) => {
+                            t.not_ok.push(format!("{status} {body}"));
+                            None
+                        }
+                        Ok(None) => {
+                            t.not_ok.push("B refused a connection".into());
+                            None
+                        }
+                        Err(e) => {
+                            t.cut_off
+                                .push(format!("{}: {e}", if on_a { "A" } else { "B" }));
+                            None
+                        }
+                    }
+                };
+                let mut i = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    let secret = format!("w{w}-{i}");
+                    let create_on_a = (w + i).is_multiple_of(2);
+                    let Some(r) = call(create_on_a, "/api/v1/share", &format!("secret={secret}"))
+                    else {
+                        continue;
+                    };
+                    let key = r["secret_key"].as_str().unwrap().to_owned();
+                    let revealed = call(!create_on_a, &format!("/api/v1/secret/{key}"), "");
+                    let mut t = tally.lock().unwrap();
+                    t.created.push((key, secret.clone()));
+                    if let Some(v) = revealed.filter(|v| v["value"] != secret.as_str()) {
+                        t.not_ok.push(format!("reveal of {secret} gave {v}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    termed.store(true, Ordering::Relaxed);
+    sigterm(&a);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", pa)).is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "A still accepting"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    stop.store(true, Ordering::Relaxed);
+    prober.join().unwrap();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let t = tally.lock().unwrap();
+    eprintln!(
+        "answered {}, by A after SIGTERM {}, created {}, cut off {}, not 200 {}",
+        t.answered,
+        t.answered_by_a_after_term,
+        t.created.len(),
+        t.cut_off.len(),
+        t.not_ok.len()
+    );
+    assert!(t.cut_off.is_empty(), "{:?}", t.cut_off);
+    assert!(t.not_ok.is_empty(), "{:?}", t.not_ok);
+    assert!(
+        t.answered_by_a_after_term > 0,
+        "A served nothing after SIGTERM"
+    );
+    assert!(
+        t.created.len() > 100,
+        "too little load: {}",
+        t.created.len()
+    );
+    assert!(a.log_text().contains("stopped"), "{}", a.log_text());
 }

@@ -309,6 +309,9 @@ pub trait Store: Send + Sync + 'static {
     /// key in place ([`StoreError::ForeignSecret`]).
     fn bind_master_key(&self, id: crate::crypto::KeyId) -> BoxFut<'_, ()>;
 
+    /// Whether the store answers (for `/ready`).
+    fn ping(&self) -> BoxFut<'_, ()>;
+
     /// Deletes expired records; returns how many were removed.
     fn sweep(&self, now: u64) -> BoxFut<'_, usize>;
 

@@ -388,6 +388,16 @@ impl Store for RedisStore {
         })
     }
 
+    fn ping(&self) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            redis::cmd("PING")
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(StoreError::backend)
+        })
+    }
+
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
         // Redis expires keys itself; trim `recent` indexes older than 31 days.
         Box::pin(async move {

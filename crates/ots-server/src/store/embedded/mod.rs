@@ -1336,6 +1336,11 @@ impl Store for EmbeddedStore {
         })
     }
 
+    fn ping(&self) -> BoxFut<'_, ()> {
+        // Fails once the log has failed (a failed fdatasync stops the store).
+        Box::pin(self.run(|_, _| Ok(())))
+    }
+
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
         // One shard, at most SWEEP_BATCH records, per hold of the lock.
         Box::pin(async move {
