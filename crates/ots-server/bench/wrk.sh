@@ -11,7 +11,7 @@ bin=${BIN:-$root/target-server/release/ots-server}
 port=${PORT:-18471}
 data=$(mktemp -d)
 "$bin" --listen 127.0.0.1:$port --data-dir "$data" --dist "$data" \
-  --rate-limit-creates 0 --rate-limit-reveals 0 "$@" >"$data/server.log" 2>&1 &
+  --rate-limit-creates 0 --rate-limit-reveals 0 --shutdown-grace 0 "$@" >"$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do
