@@ -19,7 +19,7 @@ use crate::crypto;
 use crate::error::{ApiError, json_response};
 use crate::mail::{looks_like_email, obscure_email};
 use crate::params::Params;
-use crate::store::{Claim, Outcome, ReceiptRecord, SecretRecord, State};
+use crate::store::{Claim, Hit, Outcome, ReceiptRecord, SecretRecord, State, StoreError};
 use crate::{AppState, ClientIp, KEY_MIN_LEN, sanitize_key, shortkey};
 
 /// How long `recent` looks back.
@@ -84,6 +84,15 @@ fn ok_wiping(mut body: Receipt) -> Response {
         zeroize::Zeroize::zeroize(v);
     }
     res
+}
+
+/// A store failure as the client sees it: the shared per-IP limit as v1's rate-limit
+/// error, anything else as the generic one.
+fn store_err(e: StoreError) -> ApiError {
+    match e {
+        StoreError::OverLimit => ApiError::RateLimited,
+        e => ApiError::internal(e),
+    }
 }
 
 fn form(e: ValidationError) -> ApiError {
@@ -196,6 +205,15 @@ fn check_common(
     })
 }
 
+/// An anonymous create, for the store to count across instances.
+fn create_hit(state: &AppState, caller: &Caller, ip: ClientIp) -> Option<Hit> {
+    caller
+        .account()
+        .is_none()
+        .then(|| state.creates.hit("creates", ip.0))
+        .flatten()
+}
+
 /// Seals, stores and answers with the receipt (plus `value` for generate).
 async fn store_secret(
     state: &AppState,
@@ -203,6 +221,7 @@ async fn store_secret(
     s: NewSecret,
     now: u64,
     echo_value: bool,
+    hit: Option<Hit>,
 ) -> Result<Response, ApiError> {
     let secret_key = crate::new_key().map_err(ApiError::internal)?;
     let metadata_key = crate::new_key().map_err(ApiError::internal)?;
@@ -252,9 +271,9 @@ async fn store_secret(
     };
     state
         .store
-        .put(&secret_key, &secret, &receipt)
+        .put(&secret_key, &secret, &receipt, hit)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(store_err)?;
     tracing::debug!(
         secret = shortkey(&secret_key),
         receipt = shortkey(&receipt.metadata_key),
@@ -309,7 +328,8 @@ pub async fn secret_create(
         ttl,
         recipients,
     };
-    store_secret(&state, &caller, s, now, false).await
+    let hit = create_hit(&state, &caller, ip);
+    store_secret(&state, &caller, s, now, false, hit).await
 }
 
 /// `POST /api/v1/generate`: store a random password and return it once as `value`.
@@ -355,7 +375,8 @@ pub async fn secret_generate(
         ttl,
         recipients,
     };
-    store_secret(&state, &caller, s, now, true).await
+    let hit = create_hit(&state, &caller, ip);
+    store_secret(&state, &caller, s, now, true, hit).await
 }
 
 /// Checks a passphrase against its hash on the blocking pool, behind the lockout: a
@@ -412,15 +433,19 @@ pub async fn secret_reveal(
 ) -> Result<Response, ApiError> {
     let key = path_key(&raw)?;
     let now = state.clock.now();
-    if caller.account().is_none() && !state.reveals.allow(ip.0, now) {
+    let anonymous = caller.account().is_none();
+    if anonymous && !state.reveals.allow(ip.0, now) {
         return Err(ApiError::RateLimited);
     }
+    let hit = anonymous
+        .then(|| state.reveals.hit("reveals", ip.0))
+        .flatten();
     let unknown = || ApiError::UnknownSecret { key: key.clone() };
     let store = &state.store;
     let won = match store
-        .claim(&key, Outcome::Received, false, now)
+        .claim(&key, Outcome::Received, false, now, hit)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(store_err)?
     {
         Claim::Won(r) => r,
         Claim::Missing => return Err(unknown()),
@@ -430,9 +455,9 @@ pub async fn secret_reveal(
                 return Err(unknown());
             }
             match store
-                .claim(&key, Outcome::Received, true, now)
+                .claim(&key, Outcome::Received, true, now, None)
                 .await
-                .map_err(ApiError::internal)?
+                .map_err(store_err)?
             {
                 Claim::Won(r) => r,
                 _ => return Err(unknown()),
@@ -530,7 +555,7 @@ pub async fn receipt_burn(
     }
     let store = &state.store;
     let claim = store
-        .claim(&r.secret_key, Outcome::Burned, false, now)
+        .claim(&r.secret_key, Outcome::Burned, false, now, None)
         .await
         .map_err(ApiError::internal)?;
     let won = match claim {
@@ -542,7 +567,7 @@ pub async fn receipt_burn(
             }
             matches!(
                 store
-                    .claim(&r.secret_key, Outcome::Burned, true, now)
+                    .claim(&r.secret_key, Outcome::Burned, true, now, None)
                     .await
                     .map_err(ApiError::internal)?,
                 Claim::Won(_)

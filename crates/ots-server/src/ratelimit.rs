@@ -1,6 +1,10 @@
-//! Per-IP rate limits (in memory, per process) and the per-secret passphrase lockout
-//! (in memory for the embedded store; the Redis store keeps its own in Redis, so that
-//! instances sharing it count the same guesses).
+//! Per-IP rate limits and the per-secret passphrase lockout.
+//!
+//! Each process counts per IP in memory ([`RateLimiter`]): the cheap, early check, exact
+//! on the embedded store (one process per directory). Instances sharing a Redis store
+//! also count each create and reveal there ([`Hit`], taken in the same script as the
+//! write, so at no extra round trip), so N instances allow the limit, not N times it.
+//! The lockout is in memory for the embedded store and in Redis for the Redis store.
 //!
 //! v1 counts anonymous creates and reveals per client IP in a fixed window
 //! (1000 per 20 minutes by default); accounts are exempt. Wrong passphrases are
@@ -44,6 +48,16 @@ impl RateLimiter {
         e.1 <= self.limit
     }
 
+    /// This event, for the store to count across instances; `None` when the limit is off.
+    pub fn hit(&self, bucket: &'static str, ip: IpAddr) -> Option<Hit> {
+        (self.limit > 0).then_some(Hit {
+            bucket,
+            client: ip,
+            limit: self.limit,
+            window: self.window,
+        })
+    }
+
     /// Forgets windows that have ended.
     pub fn prune(&self, now: u64) {
         let start = now - now % self.window;
@@ -51,6 +65,31 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, (s, _)| *s == start);
+    }
+}
+
+/// One create or reveal of a client, counted by the store with the write it comes with.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit {
+    /// `creates` or `reveals`.
+    pub bucket: &'static str,
+    /// The client's IP.
+    pub client: IpAddr,
+    /// Events allowed per window.
+    pub limit: u32,
+    /// Window in seconds (fixed windows, as [`RateLimiter`]).
+    pub window: u64,
+}
+
+impl Hit {
+    /// The counter's name for the window holding `now` (the store adds its prefix).
+    pub fn counter(&self, now: u64) -> String {
+        format!(
+            "rate:{}:{}:{}",
+            self.bucket,
+            self.client,
+            now - now % self.window
+        )
     }
 }
 

@@ -430,3 +430,46 @@ fn sigterm_under_load_cuts_nothing_off_behind_a_readiness_probe() {
     );
     assert!(a.log_text().contains("stopped"), "{}", a.log_text());
 }
+
+/// Three instances on one Redis with a limit of 30: 30 creates and 30 reveals are let
+/// through in all, not 90 (as `storage.rs` does for the passphrase lockout).
+#[test]
+fn per_ip_limits_are_shared_across_instances_on_redis() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let args = [
+        "--redis",
+        &url,
+        "--master-key",
+        KEY_A,
+        "--rate-limit-creates",
+        "30",
+        "--rate-limit-reveals",
+        "30",
+        "--rate-limit-window",
+        "1h",
+    ];
+    let instances: Vec<Server> = (0..3).map(|_| start(fresh(), &args)).collect();
+    let limited = json!({"message": "Rate limit exceeded. Please try again later."});
+    let (mut created, mut refused) = (Vec::new(), 0);
+    for i in 0..90 {
+        let r = http(instances[i % 3].port, "POST", "/api/v1/share", "secret=x");
+        match r.status {
+            200 => created.push(r.json()["secret_key"].as_str().unwrap().to_owned()),
+            _ if r.json() == limited => refused += 1,
+            _ => panic!("{} {}", r.status, r.body),
+        }
+    }
+    assert_eq!((created.len(), refused), (30, 60));
+    let (mut revealed, mut refused) = (0, 0);
+    for i in 0..90 {
+        let key = created.get(i).map_or("k".repeat(62), Clone::clone);
+        let r = reveal(&instances[i % 3], &key);
+        match r.status {
+            200 => revealed += 1,
+            _ if r.json() == limited => refused += 1,
+            _ => assert_eq!(r.json()["message"], "Unknown secret", "{}", r.body),
+        }
+    }
+    assert_eq!((revealed, refused), (30, 60));
+}

@@ -419,7 +419,7 @@ async fn claim_is_atomic_at_the_store_level(b: &Backend) {
     // Unchecked claims leave a protected secret alone.
     assert!(matches!(
         store
-            .claim(&key, Outcome::Received, false, now)
+            .claim(&key, Outcome::Received, false, now, None)
             .await
             .unwrap(),
         Claim::NeedsPassphrase(_)
@@ -435,7 +435,7 @@ async fn claim_is_atomic_at_the_store_level(b: &Backend) {
         };
         tasks.push(tokio::spawn(async move {
             matches!(
-                store.claim(&key, outcome, true, now).await.unwrap(),
+                store.claim(&key, outcome, true, now, None).await.unwrap(),
                 Claim::Won(_)
             )
         }));
@@ -581,11 +581,11 @@ async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
     let (a, sa, ra) = records(now, 3600, "anon");
     let (b, sb, rb) = records(now, 3600, "anon");
     let store = EmbeddedStore::open(&path).unwrap();
-    store.put(&a, &sa, &ra).await.unwrap();
-    store.put(&b, &sb, &rb).await.unwrap();
+    store.put(&a, &sa, &ra, None).await.unwrap();
+    store.put(&b, &sb, &rb, None).await.unwrap();
     assert!(matches!(
         store
-            .claim(&b, Outcome::Received, false, now)
+            .claim(&b, Outcome::Received, false, now, None)
             .await
             .unwrap(),
         Claim::Won(_)
@@ -605,7 +605,7 @@ async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
 
     // 2. A real frame cut in the middle: that create is gone, nothing else.
     let (c, sc, rc) = records(now, 3600, "anon");
-    store.put(&c, &sc, &rc).await.unwrap();
+    store.put(&c, &sc, &rc, None).await.unwrap();
     close(store, &path).await;
     let full = std::fs::metadata(&log).unwrap().len();
     assert!(full > good_len + 100);
@@ -618,7 +618,7 @@ async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
     assert!(store.secret(&a, now).await.unwrap().is_some());
 
     // 3. A complete frame whose checksum does not match (a flipped bit).
-    store.put(&c, &sc, &rc).await.unwrap();
+    store.put(&c, &sc, &rc, None).await.unwrap();
     close(store, &path).await;
     let mut bytes = std::fs::read(&log).unwrap();
     let last = bytes.len() - 1;
@@ -628,7 +628,7 @@ async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
     assert!(store.secret(&c, now).await.unwrap().is_none());
     assert!(store.secret(&a, now).await.unwrap().is_some());
     // And the store goes on appending after the cut.
-    store.put(&c, &sc, &rc).await.unwrap();
+    store.put(&c, &sc, &rc, None).await.unwrap();
     close(store, &path).await;
     let store = reopen(&path, Options::default()).await;
     assert!(store.secret(&c, now).await.unwrap().is_some());
@@ -643,8 +643,8 @@ async fn embedded_sweep_deletes_are_replayed() {
     let (a, sa, ra) = records(now, 3600, USER);
     let (b, sb, rb) = records(now, 60, USER);
     let store = EmbeddedStore::open(&path).unwrap();
-    store.put(&a, &sa, &ra).await.unwrap();
-    store.put(&b, &sb, &rb).await.unwrap();
+    store.put(&a, &sa, &ra, None).await.unwrap();
+    store.put(&b, &sb, &rb, None).await.unwrap();
     assert_eq!(store.recent(USER, 0, now).await.unwrap().len(), 2);
     // With the clock moved past b's receipt: both of b's records go, a stays.
     assert_eq!(store.sweep(now + 121).await.unwrap(), 2);
@@ -697,14 +697,14 @@ async fn embedded_compaction_under_load_keeps_every_acknowledged_change() {
             for i in 0..60 {
                 let custid = if i % 5 == 0 { USER } else { "anon" };
                 let (k, s, r) = records(now, 3600, custid);
-                store.put(&k, &s, &r).await.unwrap();
+                store.put(&k, &s, &r, None).await.unwrap();
                 if (i + t) % 2 == 0 {
                     let outcome = if i % 3 == 0 {
                         Outcome::Burned
                     } else {
                         Outcome::Received
                     };
-                    let won = store.claim(&k, outcome, false, now).await.unwrap();
+                    let won = store.claim(&k, outcome, false, now, None).await.unwrap();
                     assert!(matches!(won, Claim::Won(_)));
                     claimed.push((k, r.metadata_key, outcome));
                 } else {

@@ -19,6 +19,8 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::ratelimit::Hit;
+
 /// A boxed future, so the trait can be used as `dyn Store`.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -44,6 +46,9 @@ pub enum StoreError {
         /// This instance's key id (hex).
         ours: String,
     },
+    /// The client is over a per-IP limit counted by the store ([`Hit`]); nothing written.
+    #[error("rate limit")]
+    OverLimit,
     /// A claimed secret was sealed under another master key; it was left in place.
     #[error("secret sealed under another master key; left unconsumed")]
     ForeignSecret,
@@ -257,24 +262,28 @@ impl ReceiptRecord {
 pub trait Store: Send + Sync + 'static {
     /// Stores a new secret under `secret_key` and its receipt; once it returns, the
     /// secret survives a crash of this process (power loss: see the backend's fsync policy).
+    /// A store shared by instances counts `hit` first and, over its limit, writes nothing
+    /// ([`StoreError::OverLimit`]); the embedded store leaves it to the process's count.
     fn put<'a>(
         &'a self,
         secret_key: &'a str,
         secret: &'a SecretRecord,
         receipt: &'a ReceiptRecord,
+        hit: Option<Hit>,
     ) -> BoxFut<'a, ()>;
 
     /// Atomically takes the secret (reveal or burn) and updates its receipt.
     /// Unless `passphrase_checked`, a passphrase-protected secret is left untouched
     /// and [`Claim::NeedsPassphrase`] is returned with its hash. A secret sealed under
     /// another master key than the bound one is left untouched too
-    /// ([`StoreError::ForeignSecret`]).
+    /// ([`StoreError::ForeignSecret`]). `hit` is counted as in [`Store::put`].
     fn claim<'a>(
         &'a self,
         secret_key: &'a str,
         outcome: Outcome,
         passphrase_checked: bool,
         now: u64,
+        hit: Option<Hit>,
     ) -> BoxFut<'a, Claim>;
 
     /// Reads a secret without consuming it.

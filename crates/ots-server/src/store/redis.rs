@@ -18,23 +18,52 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::keyguard::{self, KeyGuard};
-use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, State, Store, StoreError};
+use super::{BoxFut, Claim, Hit, Outcome, ReceiptRecord, SecretRecord, State, Store, StoreError};
 use crate::crypto::{KeyId, hex, sealed_key_id};
 
 /// How long an account's `recent` index is kept after its last write.
 const RECENT_KEEP_SECS: i64 = 31 * 24 * 3600;
 
-/// KEYS[1] = secret hash; ARGV = checked ('0'|'1'), state, now, receipt key prefix,
-/// this instance's master key id ('' = any). Returns {0} missing, {2, v} passphrase
-/// needed, {1, v} won, {3} sealed under another master key (left in place).
+/// Counts a per-IP hit (KEYS[n] = counter or '', ARGV[limit], ARGV[window]): true when
+/// over the limit. Fixed windows, as `RateLimiter`; the counter expires with its window.
+const HIT_LUA: &str = r#"
+local function over(counter, limit, window)
+  if counter == '' then return false end
+  local n = redis.call('INCR', counter)
+  if n == 1 then redis.call('EXPIRE', counter, window) end
+  return n > tonumber(limit)
+end
+"#;
+
+/// KEYS = secret hash, receipt hash, recent index or '', counter or '';
+/// ARGV = metadata key, secret expiry, encoded secret, key id, secret TTL, receipt JSON,
+/// receipt TTL, created, recent TTL, limit, window. 1 stored, 0 over the limit.
+const PUT_LUA: &str = r#"
+if over(KEYS[4], ARGV[10], ARGV[11]) then return 0 end
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 'e', ARGV[2], 'v', ARGV[3], 'k', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('HSET', KEYS[2], 'd', ARGV[6], 'state', 'new')
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+if KEYS[3] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[8], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[9])
+end
+return 1
+"#;
+
+/// KEYS = secret hash, counter or ''; ARGV = checked ('0'|'1'), state, now, receipt key
+/// prefix, this instance's master key id ('' = any), limit, window. Returns {0} missing,
+/// {2, v} passphrase needed, {1, v} won, {3} sealed under another master key (left in
+/// place), {4} over the limit.
 const CLAIM_LUA: &str = r#"
+if over(KEYS[2], ARGV[6], ARGV[7]) then return {4} end
 local f = redis.call('HMGET', KEYS[1], 'r', 'e', 'v', 'k')
 if not f[3] then return {0} end
 if tonumber(f[2]) <= tonumber(ARGV[3]) then
   redis.call('DEL', KEYS[1])
   return {0}
 end
-if ARGV[5] ~= '' and f[4] and f[4] ~= ARGV[5] then return {3} end
+if ARGV[5] ~= '' and f[4] and f[4] ~= '' and f[4] ~= ARGV[5] then return {3} end
 if ARGV[1] == '0' and string.byte(f[3], 1) == 49 then return {2, f[3]} end
 redis.call('DEL', KEYS[1])
 local rk = ARGV[4] .. f[1]
@@ -71,6 +100,7 @@ pub struct RedisStore {
     claim: redis::Script,
     preview: redis::Script,
     fail: redis::Script,
+    put: redis::Script,
     key_guard: KeyGuard,
 }
 
@@ -93,7 +123,8 @@ impl RedisStore {
         Ok(RedisStore {
             conn,
             prefix: prefix.to_owned(),
-            claim: redis::Script::new(CLAIM_LUA),
+            claim: redis::Script::new(&format!("{HIT_LUA}{CLAIM_LUA}")),
+            put: redis::Script::new(&format!("{HIT_LUA}{PUT_LUA}")),
             preview: redis::Script::new(PREVIEW_LUA),
             fail: redis::Script::new(FAIL_LUA),
             key_guard: KeyGuard::default(),
@@ -108,6 +139,17 @@ impl RedisStore {
     }
     fn recent_key(&self, custid: &str) -> String {
         format!("{}recent:{custid}", self.prefix)
+    }
+    /// KEYS and ARGV of a hit for the scripts (`''` keys when there is none).
+    fn hit_args(&self, hit: Option<Hit>, now: u64) -> (String, u32, u64) {
+        match hit {
+            Some(h) => (
+                format!("{}{}", self.prefix, h.counter(now)),
+                h.limit,
+                h.window,
+            ),
+            None => (String::new(), 0, 1),
+        }
     }
 }
 
@@ -146,56 +188,43 @@ impl Store for RedisStore {
         secret_key: &'a str,
         secret: &'a SecretRecord,
         receipt: &'a ReceiptRecord,
+        hit: Option<Hit>,
     ) -> BoxFut<'a, ()> {
         Box::pin(async move {
             let now = receipt.created;
-            let sk = self.secret_key(secret_key);
-            let rk = self.receipt_key(&receipt.metadata_key);
             let d = serde_json::to_vec(receipt).map_err(StoreError::backend)?;
-            let mut pipe = redis::pipe();
-            pipe.atomic()
-                .cmd("HSET")
-                .arg(&sk)
-                .arg("r")
-                .arg(&receipt.metadata_key)
-                .arg("e")
-                .arg(secret.expires_at)
-                .arg("v")
-                .arg(secret.encode())
-                .arg("k")
-                .arg(sealed_key_id(&secret.ciphertext).map_or_else(String::new, |id| hex(&id)))
-                .ignore()
-                .cmd("EXPIRE")
-                .arg(&sk)
-                .arg(ttl_from(now, secret.expires_at))
-                .ignore()
-                .cmd("HSET")
-                .arg(&rk)
-                .arg("d")
-                .arg(d)
-                .arg("state")
-                .arg("new")
-                .ignore()
-                .cmd("EXPIRE")
-                .arg(&rk)
-                .arg(ttl_from(now, receipt.expires_at))
-                .ignore();
-            if receipt.custid != "anon" {
-                let ck = self.recent_key(&receipt.custid);
-                pipe.cmd("ZADD")
-                    .arg(&ck)
-                    .arg(receipt.created)
-                    .arg(&receipt.metadata_key)
-                    .ignore()
-                    .cmd("EXPIRE")
-                    .arg(&ck)
-                    .arg(RECENT_KEEP_SECS)
-                    .ignore();
-            }
+            let recent = if receipt.custid == "anon" {
+                String::new()
+            } else {
+                self.recent_key(&receipt.custid)
+            };
+            let (counter, limit, window) = self.hit_args(hit, now);
             let mut conn = self.conn.clone();
-            pipe.query_async::<()>(&mut conn)
+            let stored: i64 = self
+                .put
+                .key(self.secret_key(secret_key))
+                .key(self.receipt_key(&receipt.metadata_key))
+                .key(recent)
+                .key(counter)
+                .arg(&receipt.metadata_key)
+                .arg(secret.expires_at)
+                .arg(secret.encode())
+                .arg(sealed_key_id(&secret.ciphertext).map_or_else(String::new, |id| hex(&id)))
+                .arg(ttl_from(now, secret.expires_at))
+                .arg(d)
+                .arg(ttl_from(now, receipt.expires_at))
+                .arg(receipt.created)
+                .arg(RECENT_KEEP_SECS)
+                .arg(limit)
+                .arg(window)
+                .invoke_async(&mut conn)
                 .await
-                .map_err(StoreError::backend)
+                .map_err(StoreError::backend)?;
+            if stored == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::OverLimit)
+            }
         })
     }
 
@@ -205,18 +234,23 @@ impl Store for RedisStore {
         outcome: Outcome,
         passphrase_checked: bool,
         now: u64,
+        hit: Option<Hit>,
     ) -> BoxFut<'a, Claim> {
         Box::pin(async move {
+            let (counter, limit, window) = self.hit_args(hit, now);
             let mut conn = self.conn.clone();
             let (code, value): (i64, Option<Vec<u8>>) = {
                 let v: Vec<redis::Value> = self
                     .claim
                     .key(self.secret_key(secret_key))
+                    .key(counter)
                     .arg(if passphrase_checked { "1" } else { "0" })
                     .arg(outcome.state().as_str())
                     .arg(now)
                     .arg(self.receipt_key(""))
                     .arg(self.key_guard.hex())
+                    .arg(limit)
+                    .arg(window)
                     .invoke_async(&mut conn)
                     .await
                     .map_err(StoreError::backend)?;
@@ -237,6 +271,7 @@ impl Store for RedisStore {
                     SecretRecord::decode(&v)?.passphrase.unwrap_or_default(),
                 )),
                 (3, _) => Err(StoreError::ForeignSecret),
+                (4, _) => Err(StoreError::OverLimit),
                 _ => Err(StoreError::Corrupt),
             }
         })

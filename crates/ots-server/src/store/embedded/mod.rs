@@ -45,7 +45,7 @@ use self::format::{
     PUT_SECRET, RECORD_OVERHEAD, Record,
 };
 use super::keyguard::{self, KeyGuard};
-use super::{BoxFut, Claim, Outcome, ReceiptRecord, SecretRecord, Store, StoreError};
+use super::{BoxFut, Claim, Hit, Outcome, ReceiptRecord, SecretRecord, Store, StoreError};
 use crate::crypto::KeyId;
 use crate::ratelimit::Lockout;
 
@@ -1171,6 +1171,7 @@ impl Store for EmbeddedStore {
         secret_key: &'a str,
         secret: &'a SecretRecord,
         receipt: &'a ReceiptRecord,
+        _hit: Option<Hit>,
     ) -> BoxFut<'a, ()> {
         Box::pin(async move {
             // Encode outside the lock; inside it only the write and the maps.
@@ -1203,6 +1204,7 @@ impl Store for EmbeddedStore {
         outcome: Outcome,
         passphrase_checked: bool,
         now: u64,
+        _hit: Option<Hit>,
     ) -> BoxFut<'a, Claim> {
         Box::pin(self.run(move |g, sh| {
             let Some(entry) = g.m.secret(secret_key) else {
@@ -1427,7 +1429,7 @@ mod tests {
             let (ttl, end) = if i < 1300 { (60, "000") } else { (3600, "001") };
             let key = key_ending(end);
             let (s, r) = records(&key, now, ttl);
-            store.put(&key, &s, &r).await.expect("put");
+            store.put(&key, &s, &r, None).await.expect("put");
             if ttl == 3600 {
                 keep.push(key);
             }
