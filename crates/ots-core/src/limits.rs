@@ -102,7 +102,15 @@ impl Limits {
     pub fn check_secret(&self, secret: &str) -> Result<(), ValidationError> {
         if secret.is_empty() {
             Err(ValidationError::Empty)
-        } else if secret.len() > self.secret_max_bytes {
+        } else {
+            self.check_secret_size(secret)
+        }
+    }
+
+    /// Checks only a secret's size, which v1 does first (an empty one passes here and
+    /// is refused last).
+    pub fn check_secret_size(&self, secret: &str) -> Result<(), ValidationError> {
+        if secret.len() > self.secret_max_bytes {
             Err(ValidationError::TooLong {
                 max_bytes: self.secret_max_bytes,
             })
@@ -193,6 +201,12 @@ pub enum ValidationError {
         /// The domain as given.
         domain: String,
     },
+    /// No custom domain of this name is registered.
+    #[error("unknown share domain")]
+    UnknownDomain {
+        /// The domain as given.
+        domain: String,
+    },
     /// A burn was attempted with the wrong passphrase.
     #[error("incorrect passphrase")]
     IncorrectPassphrase,
@@ -210,12 +224,15 @@ impl ValidationError {
             Self::LengthTooLong { .. } => ApiErrorKind::LengthTooLong,
             Self::RecipientNeedsAccount => ApiErrorKind::RecipientNeedsAccount,
             Self::UndeliverableEmail { .. } => ApiErrorKind::UndeliverableEmail,
-            Self::DomainNotAllowed { .. } => ApiErrorKind::DomainNotAllowed,
+            Self::DomainNotAllowed { .. } | Self::UnknownDomain { .. } => {
+                ApiErrorKind::DomainNotAllowed
+            }
             Self::IncorrectPassphrase => ApiErrorKind::IncorrectPassphrase,
         }
     }
 
-    /// The exact English `message` a v1 server sends for this error.
+    /// The exact English `message` a v1 server sends for this error (Onetime Secret
+    /// v0.26.6: `apps/api/v1/logic/secrets/base_secret_action.rb`, `generate_secret.rb`).
     pub fn v1_message(&self) -> String {
         match self {
             Self::Empty => "You did not provide anything to share".into(),
@@ -223,14 +240,14 @@ impl ValidationError {
                 format!("Secret value exceeds the maximum size of {max_bytes} bytes")
             }
             Self::PassphraseTooShort { min } => {
-                format!("Passphrase must be at least {min} characters")
+                format!("Passphrase must be at least {min} characters long")
             }
             Self::PassphraseTooLong { max } => {
-                format!("Passphrase must be at most {max} characters")
+                format!("Passphrase must be no more than {max} characters long")
             }
             Self::PassphraseRequired => "A passphrase is required for all secrets".into(),
             Self::LengthTooLong { max } => {
-                format!("Password length must be at most {max} characters")
+                format!("Generated password length must be no more than {max} characters")
             }
             Self::RecipientNeedsAccount => "An account is required to send emails.".into(),
             Self::UndeliverableEmail { address } => {
@@ -239,6 +256,7 @@ impl ValidationError {
             Self::DomainNotAllowed { domain } => {
                 format!("You do not have permission to use domain: {domain}")
             }
+            Self::UnknownDomain { domain } => format!("Unknown domain: {domain}"),
             Self::IncorrectPassphrase => "Incorrect passphrase".into(),
         }
     }
@@ -372,6 +390,9 @@ mod tests {
         // 5000 two-byte characters is exactly the limit; one more is over.
         assert_eq!(l.check_secret(&"é".repeat(5000)), Ok(()));
         assert!(l.check_secret(&"é".repeat(5001)).is_err());
+        // The size alone: an empty secret passes, to be refused after the other checks.
+        assert_eq!(l.check_secret_size(""), Ok(()));
+        assert!(l.check_secret_size(&"a".repeat(10_001)).is_err());
     }
 
     #[test]
@@ -413,11 +434,11 @@ mod tests {
         );
         assert_eq!(
             ValidationError::PassphraseTooShort { min: 4 }.v1_message(),
-            "Passphrase must be at least 4 characters"
+            "Passphrase must be at least 4 characters long"
         );
         assert_eq!(
             ValidationError::PassphraseTooLong { max: 128 }.v1_message(),
-            "Passphrase must be at most 128 characters"
+            "Passphrase must be no more than 128 characters long"
         );
         assert_eq!(
             ValidationError::RecipientNeedsAccount.v1_message(),
@@ -429,6 +450,17 @@ mod tests {
             }
             .v1_message(),
             "You do not have permission to use domain: x.example"
+        );
+        assert_eq!(
+            ValidationError::UnknownDomain {
+                domain: "x.example".into()
+            }
+            .v1_message(),
+            "Unknown domain: x.example"
+        );
+        assert_eq!(
+            ValidationError::LengthTooLong { max: 128 }.v1_message(),
+            "Generated password length must be no more than 128 characters"
         );
     }
 

@@ -714,8 +714,9 @@ struct ReceiptOut<'a> {
     secret_key: Option<&'a str>,
     ttl: u64,
     metadata_ttl: u64,
+    /// Absent (`None`), `null` (`Some(None)`) or a number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    secret_ttl: Option<u64>,
+    secret_ttl: Option<Option<u64>>,
     metadata_url: &'a str,
     state: &'a ReceiptState,
     updated: u64,
@@ -726,11 +727,13 @@ struct ReceiptOut<'a> {
     share_domain: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a str>,
-    passphrase_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passphrase_required: Option<bool>,
     identifier: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_identifier: Option<&'a str>,
-    has_passphrase: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_passphrase: Option<bool>,
     recipients: &'a [String],
     receipt_ttl: u64,
     receipt_url: &'a str,
@@ -738,31 +741,64 @@ struct ReceiptOut<'a> {
     secret_value: Option<&'a str>,
 }
 
+impl<'a> ReceiptOut<'a> {
+    fn new(r: &'a Receipt) -> Self {
+        ReceiptOut {
+            custid: &r.custid,
+            metadata_key: &r.metadata_key,
+            secret_key: r.secret_key.as_deref(),
+            ttl: r.ttl,
+            metadata_ttl: r.metadata_ttl,
+            secret_ttl: r.secret_ttl.map(Some),
+            metadata_url: &r.metadata_url,
+            state: &r.state,
+            updated: r.updated,
+            created: r.created,
+            received: r.received,
+            recipient: &r.recipient,
+            share_domain: &r.share_domain,
+            value: r.value.as_deref(),
+            passphrase_required: Some(r.passphrase_required),
+            identifier: &r.metadata_key,
+            secret_identifier: r.secret_key.as_deref(),
+            has_passphrase: Some(r.passphrase_required),
+            recipients: &r.recipient,
+            receipt_ttl: r.metadata_ttl,
+            receipt_url: &r.metadata_url,
+            secret_value: r.value.as_deref(),
+        }
+    }
+}
+
 impl Serialize for Receipt {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ReceiptOut::new(self).serialize(s)
+    }
+}
+
+/// A receipt as an item of the `recent` list, shaped as v1 sends it (Onetime Secret
+/// v0.26.6, `apps/api/v1/controllers/index.rb` `show_receipt_recent` and
+/// `class_methods.rb` `receipt_hsh`): no secret key, `secret_ttl: null` (absent once
+/// received), and neither `passphrase_required` nor `has_passphrase`, which upstream
+/// does not look up for a list.
+///
+/// Reading a list needs nothing else: [`Receipt`] reads `null` as no TTL and a missing
+/// `passphrase_required` as `false`.
+#[derive(Debug, Clone, Copy)]
+pub struct RecentItem<'a>(pub &'a Receipt);
+
+impl Serialize for RecentItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let received = self.0.state == ReceiptState::Received;
         ReceiptOut {
-            custid: &self.custid,
-            metadata_key: &self.metadata_key,
-            secret_key: self.secret_key.as_deref(),
-            ttl: self.ttl,
-            metadata_ttl: self.metadata_ttl,
-            secret_ttl: self.secret_ttl,
-            metadata_url: &self.metadata_url,
-            state: &self.state,
-            updated: self.updated,
-            created: self.created,
-            received: self.received,
-            recipient: &self.recipient,
-            share_domain: &self.share_domain,
-            value: self.value.as_deref(),
-            passphrase_required: self.passphrase_required,
-            identifier: &self.metadata_key,
-            secret_identifier: self.secret_key.as_deref(),
-            has_passphrase: self.passphrase_required,
-            recipients: &self.recipient,
-            receipt_ttl: self.metadata_ttl,
-            receipt_url: &self.metadata_url,
-            secret_value: self.value.as_deref(),
+            secret_key: None,
+            secret_identifier: None,
+            secret_ttl: (!received).then_some(None),
+            passphrase_required: None,
+            has_passphrase: None,
+            value: None,
+            secret_value: None,
+            ..ReceiptOut::new(self.0)
         }
         .serialize(s)
     }
@@ -1036,11 +1072,16 @@ pub fn classify(
         Some(ApiErrorKind::SecretTooLong)
     } else if starts("passphrase must be at least") || starts("passphrase is too short") {
         Some(ApiErrorKind::PassphraseTooShort)
-    } else if starts("passphrase must be at most") || starts("passphrase is too long") {
+    } else if starts("passphrase must be no more than")
+        || starts("passphrase must be at most")
+        || starts("passphrase is too long")
+    {
         Some(ApiErrorKind::PassphraseTooLong)
     } else if starts("a passphrase is required") {
         Some(ApiErrorKind::PassphraseRequired)
-    } else if starts("password length must be at most") {
+    } else if starts("generated password length must be no more than")
+        || starts("password length must be at most")
+    {
         Some(ApiErrorKind::LengthTooLong)
     } else if starts("an account is required to send email") {
         Some(ApiErrorKind::RecipientNeedsAccount)
@@ -1269,6 +1310,39 @@ mod tests {
     }
 
     #[test]
+    fn a_recent_item_is_shaped_as_v1_lists_it() {
+        let r = sample_receipt();
+        let v = serde_json::to_value(RecentItem(&r)).expect("serializes");
+        assert_eq!(v["secret_ttl"], serde_json::Value::Null);
+        assert!(v.get("secret_ttl").is_some(), "present as null");
+        for absent in [
+            "secret_key",
+            "secret_identifier",
+            "passphrase_required",
+            "has_passphrase",
+            "value",
+            "secret_value",
+        ] {
+            assert!(v.get(absent).is_none(), "{absent} should be omitted: {v}");
+        }
+        assert_eq!(v["metadata_key"], KEY_A);
+        assert_eq!(v["metadata_ttl"], 7200);
+        // Received: no secret_ttl at all, as for a full receipt.
+        let received = Receipt {
+            state: ReceiptState::Received,
+            received: Some(1_767_225_700),
+            ..sample_receipt()
+        };
+        let v = serde_json::to_value(RecentItem(&received)).expect("serializes");
+        assert!(v.get("secret_ttl").is_none(), "{v}");
+        assert_eq!(v["received"], 1_767_225_700);
+        // And a client reads the item back.
+        let back: Receipt = serde_json::from_value(v).expect("reads");
+        assert_eq!(back.secret_ttl, None);
+        assert!(!back.passphrase_required);
+    }
+
+    #[test]
     fn responses_round_trip_through_json() {
         let r = sample_receipt();
         let back: Receipt = json(&serde_json::to_string(&r).expect("serializes"));
@@ -1354,6 +1428,17 @@ mod tests {
                 K::DomainNotAllowed,
             ),
             ("Unknown domain: x.example", Some(400), K::DomainNotAllowed),
+            // The wording of ots-server before it matched v0.26.6 still classifies.
+            (
+                "Passphrase must be at most 128 characters",
+                Some(400),
+                K::PassphraseTooLong,
+            ),
+            (
+                "Password length must be at most 128 characters",
+                Some(400),
+                K::LengthTooLong,
+            ),
             (
                 "Public sharing disabled for domain: x.example",
                 Some(400),
@@ -1404,6 +1489,7 @@ mod tests {
                 address: "x@y".into(),
             },
             V::DomainNotAllowed { domain: "d".into() },
+            V::UnknownDomain { domain: "d".into() },
             V::IncorrectPassphrase,
         ];
         for e in errors {

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use ots_core::limits::ValidationError;
 use ots_core::wire::{
-    BurnResponse, GenerateRequest, Receipt, ReceiptState, RevealResponse, ShareRequest,
+    BurnResponse, GenerateRequest, Receipt, ReceiptState, RecentItem, RevealResponse, ShareRequest,
     StatusResponse,
 };
 use serde::Serialize;
@@ -27,31 +27,18 @@ const RECENT_WINDOW: u64 = 30 * 24 * 3600;
 /// Most recipients kept per secret (only the first is mailed).
 const MAX_RECIPIENTS: usize = 10;
 
-/// Where a receipt is shown: full view, or a `recent` list item (no secret key, no TTL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum View {
-    Full,
-    ListItem,
-}
-
-/// The v1 receipt object for a stored receipt, as seen at `now` (reference §2.4).
-fn receipt_body(
-    r: &ReceiptRecord,
-    now: u64,
-    base_url: &str,
-    view: View,
-    value: Option<String>,
-) -> Receipt {
+/// The v1 receipt object for a stored receipt, as seen at `now` (reference §2.4). A
+/// `recent` list writes it as a [`RecentItem`].
+fn receipt_body(r: &ReceiptRecord, now: u64, base_url: &str, value: Option<String>) -> Receipt {
     let state = r.view_state(now);
     let received = state == State::Received;
-    let full = view == View::Full;
     Receipt {
         custid: r.custid.clone(),
         metadata_key: r.metadata_key.clone(),
-        secret_key: (!received && full).then(|| r.secret_key.clone()),
+        secret_key: (!received).then(|| r.secret_key.clone()),
         ttl: r.ttl,
         metadata_ttl: r.expires_at.saturating_sub(now),
-        secret_ttl: (!received && full).then(|| r.secret_expires_at.saturating_sub(now)),
+        secret_ttl: (!received).then(|| r.secret_expires_at.saturating_sub(now)),
         metadata_url: format!("{base_url}/receipt/{}", r.metadata_key),
         state: match state {
             State::New => ReceiptState::New,
@@ -144,26 +131,26 @@ struct Checked {
     recipients: Vec<String>,
 }
 
-/// Rate limit, then validation of the common fields, in v1's order.
-fn check_common(
+/// v1's per-IP limit on creations, for anonymous callers only.
+fn rate_limit_creates(
     state: &AppState,
     caller: &Caller,
     ip: ClientIp,
-    c: Common<'_>,
     now: u64,
-) -> Result<Checked, ApiError> {
-    let authed = caller.account().is_some();
-    if !authed && !state.creates.allow(ip.0, now) {
+) -> Result<(), ApiError> {
+    if caller.account().is_none() && !state.creates.allow(ip.0, now) {
         return Err(ApiError::RateLimited);
     }
+    Ok(())
+}
+
+/// Validates the common fields in v1's order, which decides the message a request
+/// with several faults gets: recipient, share domain, passphrase (Onetime Secret
+/// v0.26.6 `apps/api/v1/logic/secrets/base_secret_action.rb` lines 82-88, after the
+/// secret's size; the empty secret is checked last, by the caller).
+fn check_common(state: &AppState, caller: &Caller, c: Common<'_>) -> Result<Checked, ApiError> {
+    let authed = caller.account().is_some();
     let limits = &state.config.limits;
-    let passphrase = match c.passphrase.filter(|s| !s.is_empty()) {
-        Some(pass) => {
-            limits.check_passphrase(pass).map_err(form)?;
-            Some(Zeroizing::new(pass.to_owned()))
-        }
-        None => None,
-    };
     let ttl = limits.clamp_ttl(c.ttl, authed);
     let recipients: Vec<&str> = c
         .recipient
@@ -179,20 +166,14 @@ fn check_common(
             address: (*bad).to_owned(),
         }));
     }
-    if let Some(domain) = c.share_domain.map(str::trim).filter(|d| !d.is_empty()) {
-        let canonical = state
-            .config
-            .base_url
-            .split_once("://")
-            .map_or("", |(_, h)| h);
-        if !domain.eq_ignore_ascii_case(canonical) {
-            // No custom domains here: any other domain is refused, as OTS refuses
-            // domains the caller may not use.
-            return Err(form(ValidationError::DomainNotAllowed {
-                domain: domain.to_owned(),
-            }));
+    check_share_domain(c.share_domain, &state.config.base_url, authed).map_err(form)?;
+    let passphrase = match c.passphrase.filter(|s| !s.is_empty()) {
+        Some(pass) => {
+            limits.check_passphrase(pass).map_err(form)?;
+            Some(Zeroizing::new(pass.to_owned()))
         }
-    }
+        None => None,
+    };
     let recipients = recipients
         .into_iter()
         .take(MAX_RECIPIENTS)
@@ -212,6 +193,75 @@ fn create_hit(state: &AppState, caller: &Caller, ip: ClientIp) -> Option<Hit> {
         .is_none()
         .then(|| state.creates.hit("creates", ip.0))
         .flatten()
+}
+
+/// v1's `share_domain` rules with no custom domains registered (Onetime Secret v0.26.6
+/// `base_secret_action.rb`): a value that is not a domain, or is this site's own host,
+/// is ignored (`process_share_domain`, lines 239-255); any other domain is refused, for
+/// an anonymous caller as not theirs to use (`validate_anonymous_share_domain`, line
+/// 353), for an account as unknown, there being no registered domain of that name
+/// (`validate_domain_access`, line 534).
+fn check_share_domain(
+    requested: Option<&str>,
+    base_url: &str,
+    authenticated: bool,
+) -> Result<(), ValidationError> {
+    let Some(domain) = requested.map(str::trim).filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    if !looks_like_public_domain(domain) || domain.eq_ignore_ascii_case(host_of(base_url)) {
+        return Ok(());
+    }
+    let domain = domain.to_owned();
+    Err(if authenticated {
+        ValidationError::UnknownDomain { domain }
+    } else {
+        ValidationError::DomainNotAllowed { domain }
+    })
+}
+
+/// The host of a URL, without scheme, port or path.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    }
+}
+
+/// Whether `name` could be a public domain: what upstream's `PublicSuffix.valid?` asks,
+/// judged by syntax. Labels of letters, digits and inner hyphens, at least two of them,
+/// ending in a top-level name of letters (or punycode) that is not one of the names
+/// reserved for tests and local networks, which the public suffix list never holds.
+fn looks_like_public_domain(name: &str) -> bool {
+    const RESERVED: [&str; 6] = [
+        "example",
+        "test",
+        "invalid",
+        "localhost",
+        "local",
+        "internal",
+    ];
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let Some(tld) = labels.last() else {
+        return false;
+    };
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && (tld.bytes().all(|b| b.is_ascii_alphabetic()) && tld.len() >= 2
+            || tld.to_ascii_lowercase().starts_with("xn--"))
+        && !RESERVED.iter().any(|r| tld.eq_ignore_ascii_case(r))
 }
 
 /// Seals, stores and answers with the receipt (plus `value` for generate).
@@ -291,7 +341,6 @@ async fn store_secret(
         &receipt,
         now,
         &state.config.base_url,
-        View::Full,
         value,
     )))
 }
@@ -305,7 +354,12 @@ pub async fn secret_create(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let req: ShareRequest = p.parse()?;
-    let req_secret = Zeroizing::new(req.secret);
+    rate_limit_creates(&state, &caller, ip, now)?;
+    let value = Zeroizing::new(req.secret);
+    // v1's order: size first, the other fields, and an empty secret last
+    // (v0.26.6 `conceal_secret.rb` line 18, after `super`).
+    let limits = &state.config.limits;
+    limits.check_secret_size(&value).map_err(form)?;
     let common = Common {
         passphrase: req.passphrase.as_deref(),
         ttl: req.ttl,
@@ -316,14 +370,12 @@ pub async fn secret_create(
         passphrase,
         ttl,
         recipients,
-    } = check_common(&state, &caller, ip, common, now)?;
-    state
-        .config
-        .limits
-        .check_secret(&req_secret)
-        .map_err(form)?;
+    } = check_common(&state, &caller, common)?;
+    if value.is_empty() {
+        return Err(form(ValidationError::Empty));
+    }
     let s = NewSecret {
-        value: req_secret,
+        value,
         passphrase,
         ttl,
         recipients,
@@ -341,22 +393,11 @@ pub async fn secret_generate(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let req: GenerateRequest = p.parse()?;
-    let common = Common {
-        passphrase: req.passphrase.as_deref(),
-        ttl: req.ttl,
-        recipient: &req.recipient,
-        share_domain: req.share_domain.as_deref(),
-    };
-    let Checked {
-        passphrase,
-        ttl,
-        recipients,
-    } = check_common(&state, &caller, ip, common, now)?;
-    let length = state
-        .config
-        .limits
-        .generate_length(req.length)
-        .map_err(form)?;
+    rate_limit_creates(&state, &caller, ip, now)?;
+    // v1 checks the length and generates while reading the params, before validating
+    // the rest (v0.26.6 `generate_secret.rb` lines 18-32).
+    let limits = &state.config.limits;
+    let length = limits.generate_length(req.length).map_err(form)?;
     let sets = req.character_sets.unwrap_or_default();
     let mut rng_failed = false;
     let value = ots_core::password::generate(length, &sets, &mut |buf| {
@@ -369,6 +410,18 @@ pub async fn secret_generate(
         Ok(_) => return Err(ApiError::internal("random source failed")),
         Err(e) => return Err(ApiError::internal(e)),
     };
+    limits.check_secret_size(&value).map_err(form)?;
+    let common = Common {
+        passphrase: req.passphrase.as_deref(),
+        ttl: req.ttl,
+        recipient: &req.recipient,
+        share_domain: req.share_domain.as_deref(),
+    };
+    let Checked {
+        passphrase,
+        ttl,
+        recipients,
+    } = check_common(&state, &caller, common)?;
     let s = NewSecret {
         value,
         passphrase,
@@ -486,8 +539,9 @@ pub const GENERATED_VALUE_WINDOW_SECS: u64 = 60;
 
 /// `GET|POST /api/v1/receipt/:key` (and the `private`/`metadata` aliases).
 /// Holding the receipt key is the capability; viewing never changes state. The one
-/// exception is v1's creator preview: a generated value is included exactly once,
-/// within [`GENERATED_VALUE_WINDOW_SECS`] of creation, while the secret is unread.
+/// exception is v1's creator preview: a generated value without a passphrase is
+/// included exactly once, within [`GENERATED_VALUE_WINDOW_SECS`] of creation, while the
+/// secret is unread.
 pub async fn receipt_show(
     AxState(state): AxState<AppState>,
     Path(raw): Path<String>,
@@ -503,7 +557,11 @@ pub async fn receipt_show(
         .map_err(ApiError::internal)?
         .ok_or(ApiError::UnknownSecret { key })?;
     let mut value = None;
+    // Never for a secret with a passphrase: the receipt link alone must not show
+    // what only the passphrase should open (v0.26.6 `show_receipt.rb` line 110,
+    // `can_decrypt?` being false when a passphrase is set).
     if r.preview
+        && !r.passphrase_required
         && r.view_state(now) == State::New
         && now < r.created + GENERATED_VALUE_WINDOW_SECS
         && store
@@ -529,7 +587,6 @@ pub async fn receipt_show(
         &r,
         now,
         &state.config.base_url,
-        View::Full,
         value,
     )))
 }
@@ -580,7 +637,7 @@ pub async fn receipt_burn(
     r.mark(Outcome::Burned, now);
     tracing::debug!(secret = shortkey(&r.secret_key), "secret burned");
     Ok(ok(&BurnResponse {
-        state: receipt_body(&r, now, &state.config.base_url, View::Full, None),
+        state: receipt_body(&r, now, &state.config.base_url, None),
         secret_shortkey: shortkey(&r.secret_key).to_owned(),
     }))
 }
@@ -597,9 +654,10 @@ pub async fn receipt_list(
         .recent(&account.custid, now.saturating_sub(RECENT_WINDOW), now)
         .await
         .map_err(ApiError::internal)?;
-    let items: Vec<Receipt> = list
+    let receipts: Vec<Receipt> = list
         .iter()
-        .map(|r| receipt_body(r, now, &state.config.base_url, View::ListItem, None))
+        .map(|r| receipt_body(r, now, &state.config.base_url, None))
         .collect();
+    let items: Vec<RecentItem<'_>> = receipts.iter().map(RecentItem).collect();
     Ok(ok(&items))
 }

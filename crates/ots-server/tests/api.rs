@@ -157,15 +157,15 @@ async fn validation_messages_are_v1s() {
         ("secret=", "You did not provide anything to share"),
         (
             "secret=x&passphrase=abc",
-            "Passphrase must be at least 4 characters",
+            "Passphrase must be at least 4 characters long",
         ),
         (
             "secret=x&recipient=a%40b.co",
             "An account is required to send emails.",
         ),
         (
-            "secret=x&share_domain=evil.example",
-            "You do not have permission to use domain: evil.example",
+            "secret=x&share_domain=evil.com",
+            "You do not have permission to use domain: evil.com",
         ),
     ];
     for (form, msg) in cases {
@@ -189,7 +189,7 @@ async fn validation_messages_are_v1s() {
     let res = post(&app, "/api/v1/share", &pass, None).await;
     assert_eq!(
         res.json()["message"],
-        "Passphrase must be at most 128 characters"
+        "Passphrase must be no more than 128 characters long"
     );
     let res = post(
         &app,
@@ -238,7 +238,7 @@ async fn generate_returns_the_value_once() {
     let res = post(&app, "/api/v1/generate", "length=129", None).await;
     assert_eq!(
         res.json()["message"],
-        "Password length must be at most 128 characters"
+        "Generated password length must be no more than 128 characters"
     );
 }
 

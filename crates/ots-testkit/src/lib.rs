@@ -233,13 +233,28 @@ impl HttpResponse {
 }
 
 pub fn http(port: u16, method: &str, path: &str, form_body: &str) -> HttpResponse {
+    http_as(port, method, path, form_body, None)
+}
+
+/// [`http`] with an `Authorization` header when given.
+pub fn http_as(
+    port: u16,
+    method: &str,
+    path: &str,
+    form_body: &str,
+    authorization: Option<&str>,
+) -> HttpResponse {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
+    let authorization = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form_body}",
+         {authorization}Content-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{form_body}",
         form_body.len()
     );
     stream.write_all(request.as_bytes()).expect("write");

@@ -3,7 +3,7 @@
 use ots_core::keys;
 use ots_core::limits::format_duration;
 use ots_core::link::{LinkError, ReceiptLink, Route, Server};
-use ots_core::wire::{ApiErrorKind, Receipt};
+use ots_core::wire::{ApiErrorKind, Receipt, RecentItem};
 
 use crate::api::Client;
 use crate::cli::{BurnArgs, ReceiptArgs};
@@ -173,7 +173,8 @@ pub fn recent(ctx: &Context) -> Result<()> {
         .recent()?
         .map_err(|f| failure(f, client.base(), UNKNOWN_RECEIPT))?;
     if ctx.json {
-        return write_json(&receipts);
+        let items: Vec<RecentItem<'_>> = receipts.iter().map(RecentItem).collect();
+        return write_json(&items);
     }
     if receipts.is_empty() {
         ctx.note("No receipts in the last 30 days.");
@@ -186,13 +187,9 @@ pub fn recent(ctx: &Context) -> Result<()> {
         } else {
             "-".into()
         };
-        let passphrase = if r.passphrase_required {
-            "passphrase"
-        } else {
-            ""
-        };
+        // No passphrase column: v1 list items do not say (see `RecentItem`).
         out.push_str(&format!(
-            "{}  {:<9} {:<14} {passphrase}\n",
+            "{}  {:<9} {}\n",
             r.metadata_key,
             r.state.as_str(),
             created
