@@ -66,6 +66,61 @@ impl ApiError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         ApiError::Internal(e.to_string())
     }
+
+    /// What kind of failure this is (for metrics).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ApiError::UnknownSecret { .. } => ErrorKind::Unknown,
+            ApiError::NotFound | ApiError::RouteNotFound => ErrorKind::NotFound,
+            ApiError::NotAuthorized => ErrorKind::NotAuthorized,
+            ApiError::Form(_) | ApiError::TooLarge | ApiError::BodyTimeout => ErrorKind::Invalid,
+            ApiError::RateLimited => ErrorKind::RateLimited,
+            ApiError::Locked => ErrorKind::Locked,
+            ApiError::Upstream => ErrorKind::Upstream,
+            ApiError::UpstreamTimeout => ErrorKind::UpstreamTimeout,
+            ApiError::Unexpected | ApiError::Internal(_) => ErrorKind::Error,
+        }
+    }
+}
+
+/// The kind of an [`ApiError`], left on its response (an extension) for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Unknown, consumed or expired secret, or a wrong passphrase on reveal.
+    Unknown,
+    /// Unusable key or unrouted path.
+    NotFound,
+    /// Bad credentials.
+    NotAuthorized,
+    /// Validation, body too large or too slow.
+    Invalid,
+    /// A per-IP limit.
+    RateLimited,
+    /// Wrong passphrases locked the secret.
+    Locked,
+    /// Region upstream unreachable.
+    Upstream,
+    /// Region upstream too slow.
+    UpstreamTimeout,
+    /// Internal failure.
+    Error,
+}
+
+impl ErrorKind {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Unknown => "unknown",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::NotAuthorized => "not_authorized",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Locked => "locked",
+            ErrorKind::Upstream => "upstream_unavailable",
+            ErrorKind::UpstreamTimeout => "upstream_timeout",
+            ErrorKind::Error => "error",
+        }
+    }
 }
 
 /// A JSON response with the v1 content type.
@@ -85,6 +140,7 @@ pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Respon
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let kind = self.kind();
         let (body, intended): (serde_json::Value, Option<&'static str>) = match &self {
             ApiError::UnknownSecret { key } => (
                 serde_json::json!({"secret_key": key, "message": "Unknown secret"}),
@@ -127,6 +183,7 @@ impl IntoResponse for ApiError {
             }
         };
         let mut res = json_response(StatusCode::NOT_FOUND, &body);
+        res.extensions_mut().insert(kind);
         if let Some(s) = intended {
             res.headers_mut()
                 .insert(INTENDED_STATUS, HeaderValue::from_static(s));

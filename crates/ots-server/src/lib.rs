@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod error;
 pub mod health;
 pub mod mail;
+pub mod metrics;
 pub mod params;
 pub mod proxy;
 pub mod ratelimit;
@@ -99,6 +100,8 @@ pub struct Shared {
     pub mailer: Option<mail::Mailer>,
     /// Set on SIGTERM: `/ready` fails and answers close their connections.
     pub draining: AtomicBool,
+    /// Prometheus metrics, with `--metrics-listen`.
+    pub metrics: Option<metrics::Metrics>,
 }
 
 /// The router's state: cheap to clone.
@@ -149,6 +152,7 @@ impl AppState {
             proxy,
             mailer,
             draining: AtomicBool::new(false),
+            metrics: config.metrics_listen.map(|_| metrics::Metrics::default()),
             config,
             store,
             accounts,
@@ -280,7 +284,7 @@ pub fn app(state: AppState) -> Router {
     for base in ["receipt", "private", "metadata"] {
         router = receipt_routes(router, base);
     }
-    router
+    let router = router
         .route("/region/{name}/api/v1/{*rest}", any(proxy::region_forward))
         .route("/", get(web::index_show))
         .route("/index.html", get(web::index_show))
@@ -301,6 +305,15 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             health::close_while_draining,
         ))
-        .layer(middleware::from_fn(log_request))
-        .with_state(state)
+        .layer(middleware::from_fn(log_request));
+    // Only with --metrics-listen: no cost on the request path otherwise.
+    let router = if state.metrics.is_some() {
+        router.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
+    } else {
+        router
+    };
+    router.with_state(state)
 }

@@ -136,8 +136,21 @@ async fn serve(config: Config) -> Result<(), String> {
         app = ots_server::web::has_index(&config.dist),
         "starting"
     );
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?,
+        ),
+        None => None,
+    };
     let state = AppState::new(config, store, accounts, master, PassphraseCost::default())
         .map_err(|e| e.to_string())?;
+    if let Some(listener) = metrics_listener {
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("Metrics on http://{addr}/metrics");
+        tokio::spawn(ots_server::metrics::serve(listener, state.clone()));
+    }
     state.spawn_sweeper();
     println!("Serving on http://{addr}/");
     let limits = ots_server::serve::ConnLimits {

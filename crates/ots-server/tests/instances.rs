@@ -449,7 +449,17 @@ fn per_ip_limits_are_shared_across_instances_on_redis() {
         "--rate-limit-window",
         "1h",
     ];
-    let instances: Vec<Server> = (0..3).map(|_| start(fresh(), &args)).collect();
+    // The first also serves metrics: they count its share of the creates.
+    let mport = ots_testkit::free_port();
+    let listen = format!("127.0.0.1:{mport}");
+    let with_metrics: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--metrics-listen", &listen])
+        .collect();
+    let instances: Vec<Server> = (0..3)
+        .map(|i| start(fresh(), if i == 0 { &with_metrics } else { &args }))
+        .collect();
     let limited = json!({"message": "Rate limit exceeded. Please try again later."});
     let (mut created, mut refused) = (Vec::new(), 0);
     for i in 0..90 {
@@ -472,4 +482,119 @@ fn per_ip_limits_are_shared_across_instances_on_redis() {
         }
     }
     assert_eq!((revealed, refused), (30, 60));
+    let t = http(mport, "GET", "/metrics", "").body;
+    assert_eq!(sample(&t, "ots_creates_total", "outcome=\"ok\""), 10.0);
+    assert_eq!(
+        sample(&t, "ots_creates_total", "outcome=\"rate_limited\""),
+        20.0
+    );
+    assert_eq!(
+        sample(&t, "ots_rate_limited_total", "operation=\"reveal\""),
+        20.0
+    );
+    assert!(sample(&t, "ots_store_redis_keys", "") >= 30.0, "{t}");
+    assert!(
+        sample(&t, "ots_store_redis_used_memory_bytes", "") > 0.0,
+        "{t}"
+    );
+}
+
+/// The sample of `metric` with exactly these labels (`""` for none), as a number.
+fn sample(text: &str, metric: &str, labels: &str) -> f64 {
+    let name = if labels.is_empty() {
+        metric.to_owned()
+    } else {
+        format!("{metric}{{{labels}}}")
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+#[test]
+fn metrics_count_outcomes_on_their_own_listener_without_keys_or_ips() {
+    let mport = ots_testkit::free_port();
+    let listen = format!("127.0.0.1:{mport}");
+    let s = start(
+        fresh(),
+        &[
+            "--metrics-listen",
+            &listen,
+            "--rate-limit-creates",
+            "3",
+            "--region",
+            "gone=http://127.0.0.1:9",
+        ],
+    );
+    let k1 = share(&s, "alpha-secret-value");
+    let k2 = share(&s, "beta-secret-value");
+    assert_eq!(reveal(&s, &k1).status, 200);
+    assert_eq!(reveal(&s, &k1).json()["message"], "Unknown secret");
+    let gamma = http(s.port, "POST", "/api/v1/share", "secret=gamma-secret-value").json();
+    let mkey = gamma["metadata_key"].as_str().unwrap().to_owned();
+    let burned = http(s.port, "POST", &format!("/api/v1/receipt/{mkey}/burn"), "");
+    assert_eq!(burned.json()["state"]["state"], "burned", "{}", burned.body);
+    let r = http(s.port, "POST", "/api/v1/share", "secret=x");
+    assert_eq!(
+        r.json()["message"],
+        "Rate limit exceeded. Please try again later."
+    );
+    let region = http(s.port, "GET", "/region/gone/api/v1/status", "");
+    assert_eq!(region.header("x-ots-intended-status"), Some("502"));
+    // Not on the public port.
+    assert_ne!(
+        http(s.port, "GET", "/metrics", "")
+            .header("content-type")
+            .unwrap_or(""),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+
+    let m = http(mport, "GET", "/metrics", "");
+    assert_eq!(m.status, 200);
+    let t = &m.body;
+    assert_eq!(sample(t, "ots_creates_total", "outcome=\"ok\""), 3.0);
+    assert_eq!(sample(t, "ots_burns_total", "outcome=\"ok\""), 1.0);
+    assert_eq!(
+        sample(t, "ots_creates_total", "outcome=\"rate_limited\""),
+        1.0
+    );
+    assert_eq!(sample(t, "ots_reveals_total", "outcome=\"ok\""), 1.0);
+    assert_eq!(sample(t, "ots_reveals_total", "outcome=\"unknown\""), 1.0);
+    assert_eq!(
+        sample(t, "ots_rate_limited_total", "operation=\"create\""),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            t,
+            "ots_region_proxy_errors_total",
+            "kind=\"upstream_unavailable\""
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            t,
+            "ots_http_request_duration_seconds_count",
+            "route=\"/api/v1/secret/{key}\""
+        ),
+        2.0
+    );
+    assert_eq!(sample(t, "ots_store_secrets", ""), 1.0);
+    assert_eq!(sample(t, "ots_store_receipts", ""), 3.0);
+    assert!(sample(t, "ots_store_log_bytes", "") > 0.0);
+    // No key, secret or address in any label.
+    for needle in [
+        &k1,
+        &k1[..8],
+        &k2,
+        &k2[..8],
+        &mkey,
+        &mkey[..8],
+        "secret-value",
+        "127.0.0.1",
+    ] {
+        assert!(!t.contains(needle), "{needle} in:\n{t}");
+    }
 }

@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::ratelimit::Hit;
 
+/// A store gauge: name (without the `ots_` prefix), help, value.
+pub type Gauge = (&'static str, &'static str, u64);
+
 /// A boxed future, so the trait can be used as `dyn Store`.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -320,6 +323,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers (for `/ready`).
     fn ping(&self) -> BoxFut<'_, ()>;
+
+    /// The store's gauges for the metrics: `(name, help, value)`, names fixed per backend.
+    fn gauges(&self) -> BoxFut<'_, Vec<Gauge>>;
 
     /// Deletes expired records; returns how many were removed.
     fn sweep(&self, now: u64) -> BoxFut<'_, usize>;

@@ -433,6 +433,29 @@ impl Store for RedisStore {
         })
     }
 
+    fn gauges(&self) -> BoxFut<'_, Vec<super::Gauge>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let (keys, memory): (u64, String) = redis::pipe()
+                .cmd("DBSIZE")
+                .cmd("INFO")
+                .arg("memory")
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            let used = memory
+                .lines()
+                .find_map(|l| l.strip_prefix("used_memory:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            // Counting secrets and receipts would need a SCAN of every key per scrape.
+            Ok(vec![
+                ("store_redis_keys", "Keys in the Redis database", keys),
+                ("store_redis_used_memory_bytes", "Redis used_memory", used),
+            ])
+        })
+    }
+
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
         // Redis expires keys itself; trim `recent` indexes older than 31 days.
         Box::pin(async move {

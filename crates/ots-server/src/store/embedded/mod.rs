@@ -1338,6 +1338,19 @@ impl Store for EmbeddedStore {
         })
     }
 
+    fn gauges(&self) -> BoxFut<'_, Vec<super::Gauge>> {
+        let s = self.stats();
+        Box::pin(std::future::ready(Ok(vec![
+            ("store_secrets", "Live secrets", s.secrets as u64),
+            ("store_receipts", "Live receipts", s.receipts as u64),
+            (
+                "store_log_bytes",
+                "Bytes in the log's segments",
+                s.log_bytes,
+            ),
+        ])))
+    }
+
     fn ping(&self) -> BoxFut<'_, ()> {
         // Fails once the log has failed (a failed fdatasync stops the store).
         Box::pin(self.run(|_, _| Ok(())))
