@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use ots_core::envelope::{self, KdfParams};
 use ots_core::link::{PassphraseHint, ReceiptLink, Region, RevealLink, Route, Server};
 use ots_core::password::{self, CharSets};
-use ots_core::wire::{GenerateRequest, Receipt, ShareRequest};
+use ots_core::wire::{GenerateRequest, Receipt, SecretOptions, ShareRequest};
 use zeroize::Zeroizing;
 
 use crate::api::{ApiError, Credentials};
@@ -126,11 +126,13 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
     if draft.mode == Mode::Generate && !draft.encrypt {
         let receipt = api
             .generate(&GenerateRequest {
-                passphrase: passphrase.as_deref().cloned(),
-                ttl: Some(draft.ttl as i64),
-                recipient,
-                share_domain,
-                locale,
+                options: SecretOptions {
+                    passphrase: passphrase.as_deref().cloned(),
+                    ttl: Some(draft.ttl as i64),
+                    recipient,
+                    share_domain,
+                    locale,
+                },
                 length: Some(draft.length as u32),
                 character_sets: Some(draft.sets),
             })
@@ -169,11 +171,13 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
         let receipt = api
             .share(&ShareRequest {
                 secret: plaintext.to_string(),
-                passphrase: passphrase.as_deref().cloned(),
-                ttl: Some(draft.ttl as i64),
-                recipient,
-                share_domain,
-                locale,
+                options: SecretOptions {
+                    passphrase: passphrase.as_deref().cloned(),
+                    ttl: Some(draft.ttl as i64),
+                    recipient,
+                    share_domain,
+                    locale,
+                },
             })
             .await?;
         let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
@@ -199,11 +203,13 @@ async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, Ap
     let receipt = api
         .share(&ShareRequest {
             secret: sealed.envelope.clone(),
-            passphrase: sealed.access.as_deref().cloned(),
-            ttl: Some(draft.ttl as i64),
-            recipient,
-            share_domain,
-            locale,
+            options: SecretOptions {
+                passphrase: sealed.access.as_deref().cloned(),
+                ttl: Some(draft.ttl as i64),
+                recipient,
+                share_domain,
+                locale,
+            },
         })
         .await?;
     let secret_key = receipt.secret_key.clone().unwrap_or_default();

@@ -16,7 +16,7 @@
 //! ```
 //! use ots_core::envelope::{self, FragmentKey, KdfParams};
 //! use ots_core::link::{PassphraseHint, RevealLink, Route, Server};
-//! use ots_core::wire::ShareRequest;
+//! use ots_core::wire::{SecretOptions, ShareRequest};
 //!
 //! // Sender: random bytes come from the caller (getrandom in the app and CLI).
 //! let fk = FragmentKey::from_bytes([7; 32]);
@@ -25,9 +25,11 @@
 //! let sealed = envelope::seal(&fk, [9; 12], b"the secret", Some(&pass));
 //! let body = ShareRequest {
 //!     secret: sealed.to_string(),
-//!     passphrase: Some(pass.access().to_owned()),
-//!     ttl: Some(3600),
-//!     ..ShareRequest::default()
+//!     options: SecretOptions {
+//!         passphrase: Some(pass.access().to_owned()),
+//!         ttl: Some(3600),
+//!         ..SecretOptions::default()
+//!     },
 //! }
 //! .to_form(); // POST /api/v1/share; the response's secret_key goes into the link
 //! # let _ = body;

@@ -228,6 +228,13 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     })
 }
 
+/// A server's own reveal page for a plain secret, as Onetime Secret and ots-server
+/// serve it: `server_secret_url(base, key) = base || "/secret/" || key`, where `base` is
+/// the server's URL without a trailing slash. [`Route::parse`] reads it back.
+pub fn server_secret_url(base: &str, secret_key: &str) -> String {
+    format!("{base}/secret/{secret_key}")
+}
+
 /// The origin (`https://host[:port]`, lower-cased) of an absolute `http(s)` URL.
 pub fn origin(url: &str) -> Option<String> {
     split_origin(url.trim()).map(|(origin, _)| origin)
@@ -569,6 +576,21 @@ mod tests {
                 server: Server::Origin,
                 passphrase: PassphraseHint::Gate,
             })
+        );
+    }
+
+    #[test]
+    fn server_secret_urls_read_back_as_reveal_links() {
+        let url = server_secret_url("https://eu.onetimesecret.com", KEY);
+        assert_eq!(url, format!("https://eu.onetimesecret.com/secret/{KEY}"));
+        assert_eq!(
+            Route::parse(&url),
+            Ok(Route::Reveal(RevealLink {
+                secret_key: KEY.into(),
+                key: None,
+                server: Server::Region(Region::Eu),
+                passphrase: PassphraseHint::None,
+            }))
         );
     }
 

@@ -7,9 +7,10 @@ use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ots_core::limits::ValidationError;
+use ots_core::password::{CharSets, PasswordError};
 use ots_core::wire::{
-    BurnResponse, GenerateRequest, Receipt, ReceiptState, RecentItem, RevealResponse, ShareRequest,
-    StatusResponse,
+    BurnResponse, GenerateRequest, Receipt, ReceiptState, RecentItem, RevealResponse,
+    SecretOptions, ShareRequest, StatusResponse,
 };
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -108,23 +109,7 @@ pub async fn authcheck_show(caller: Caller) -> Result<Response, ApiError> {
     ))
 }
 
-/// What a create needs once validated.
-struct NewSecret {
-    value: Zeroizing<String>,
-    passphrase: Option<Zeroizing<String>>,
-    ttl: u64,
-    recipients: Vec<String>,
-}
-
-/// The fields share/create and generate have in common, as sent.
-struct Common<'a> {
-    passphrase: Option<&'a str>,
-    ttl: Option<i64>,
-    recipient: &'a [String],
-    share_domain: Option<&'a str>,
-}
-
-/// The common fields, validated.
+/// A new secret's options, validated.
 struct Checked {
     passphrase: Option<Zeroizing<String>>,
     ttl: u64,
@@ -144,15 +129,19 @@ fn rate_limit_creates(
     Ok(())
 }
 
-/// Validates the common fields in v1's order, which decides the message a request
+/// Validates a new secret's options in v1's order, which decides the message a request
 /// with several faults gets: recipient, share domain, passphrase (Onetime Secret
 /// v0.26.6 `apps/api/v1/logic/secrets/base_secret_action.rb` lines 82-88, after the
 /// secret's size; the empty secret is checked last, by the caller).
-fn check_common(state: &AppState, caller: &Caller, c: Common<'_>) -> Result<Checked, ApiError> {
+fn check_options(
+    state: &AppState,
+    caller: &Caller,
+    options: &SecretOptions,
+) -> Result<Checked, ApiError> {
     let authed = caller.account().is_some();
     let limits = &state.config.limits;
-    let ttl = limits.clamp_ttl(c.ttl, authed);
-    let recipients: Vec<&str> = c
+    let ttl = limits.clamp_ttl(options.ttl, authed);
+    let recipients: Vec<&str> = options
         .recipient
         .iter()
         .map(|r| r.trim())
@@ -166,8 +155,9 @@ fn check_common(state: &AppState, caller: &Caller, c: Common<'_>) -> Result<Chec
             address: (*bad).to_owned(),
         }));
     }
-    check_share_domain(c.share_domain, &state.config.base_url, authed).map_err(form)?;
-    let passphrase = match c.passphrase.filter(|s| !s.is_empty()) {
+    let share_domain = options.share_domain.as_deref();
+    check_share_domain(share_domain, &state.config.base_url, authed).map_err(form)?;
+    let passphrase = match options.passphrase.as_deref().filter(|s| !s.is_empty()) {
         Some(pass) => {
             limits.check_passphrase(pass).map_err(form)?;
             Some(Zeroizing::new(pass.to_owned()))
@@ -268,19 +258,20 @@ fn looks_like_public_domain(name: &str) -> bool {
 async fn store_secret(
     state: &AppState,
     caller: &Caller,
-    s: NewSecret,
+    ip: ClientIp,
     now: u64,
+    value: Zeroizing<String>,
+    options: Checked,
     echo_value: bool,
-    hit: Option<Hit>,
 ) -> Result<Response, ApiError> {
     let secret_key = crate::new_key().map_err(ApiError::internal)?;
     let metadata_key = crate::new_key().map_err(ApiError::internal)?;
     let ciphertext = state
         .master
-        .seal(&secret_key, s.value.as_bytes())
+        .seal(&secret_key, value.as_bytes())
         .map_err(ApiError::internal)?;
     // Argon2 only for secrets that have a passphrase, and off the async threads.
-    let passphrase = match s.passphrase {
+    let passphrase = match options.passphrase {
         Some(pass) => {
             let cost = state.passphrase_cost;
             let _slot = state
@@ -301,42 +292,51 @@ async fn store_secret(
         secret_key: secret_key.clone(),
         custid: caller.custid().to_owned(),
         state: State::New,
-        ttl: s.ttl,
+        ttl: options.ttl,
         created: now,
         updated: now,
         received: None,
         burned: None,
-        secret_expires_at: now + s.ttl,
-        expires_at: now + 2 * s.ttl,
-        recipients: s.recipients.iter().map(|r| obscure_email(r)).collect(),
+        secret_expires_at: now + options.ttl,
+        expires_at: now + 2 * options.ttl,
+        recipients: options
+            .recipients
+            .iter()
+            .map(|r| obscure_email(r))
+            .collect(),
         passphrase_required: passphrase.is_some(),
         share_domain: String::new(),
         preview: echo_value,
     };
     let secret = SecretRecord {
         metadata_key,
-        expires_at: now + s.ttl,
+        expires_at: now + options.ttl,
         passphrase,
         ciphertext,
     };
     state
         .store
-        .put(&secret_key, &secret, &receipt, hit)
+        .put(
+            &secret_key,
+            &secret,
+            &receipt,
+            create_hit(state, caller, ip),
+        )
         .await
         .map_err(store_err)?;
     tracing::debug!(
         secret = shortkey(&secret_key),
         receipt = shortkey(&receipt.metadata_key),
-        ttl = s.ttl,
+        ttl = options.ttl,
         passphrase = receipt.passphrase_required,
         anonymous = caller.account().is_none(),
         "secret created"
     );
-    if let (Some(mailer), Some(to)) = (&state.mailer, s.recipients.first()) {
-        let link = format!("{}/secret/{}", state.config.base_url, secret_key);
+    if let (Some(mailer), Some(to)) = (&state.mailer, options.recipients.first()) {
+        let link = ots_core::link::server_secret_url(&state.config.base_url, &secret_key);
         mailer.send_link(to, caller.custid(), link, shortkey(&secret_key).to_owned());
     }
-    let value = echo_value.then(|| s.value.to_string());
+    let value = echo_value.then(|| value.to_string());
     Ok(ok_wiping(receipt_body(
         &receipt,
         now,
@@ -356,32 +356,18 @@ pub async fn secret_create(
     let req: ShareRequest = p.parse()?;
     rate_limit_creates(&state, &caller, ip, now)?;
     let value = Zeroizing::new(req.secret);
-    // v1's order: size first, the other fields, and an empty secret last
+    // v1's order: size first, the options, and an empty secret last
     // (v0.26.6 `conceal_secret.rb` line 18, after `super`).
-    let limits = &state.config.limits;
-    limits.check_secret_size(&value).map_err(form)?;
-    let common = Common {
-        passphrase: req.passphrase.as_deref(),
-        ttl: req.ttl,
-        recipient: &req.recipient,
-        share_domain: req.share_domain.as_deref(),
-    };
-    let Checked {
-        passphrase,
-        ttl,
-        recipients,
-    } = check_common(&state, &caller, common)?;
+    state
+        .config
+        .limits
+        .check_secret_size(&value)
+        .map_err(form)?;
+    let options = check_options(&state, &caller, &req.options)?;
     if value.is_empty() {
         return Err(form(ValidationError::Empty));
     }
-    let s = NewSecret {
-        value,
-        passphrase,
-        ttl,
-        recipients,
-    };
-    let hit = create_hit(&state, &caller, ip);
-    store_secret(&state, &caller, s, now, false, hit).await
+    store_secret(&state, &caller, ip, now, value, options, false).await
 }
 
 /// `POST /api/v1/generate`: store a random password and return it once as `value`.
@@ -398,38 +384,25 @@ pub async fn secret_generate(
     // the rest (v0.26.6 `generate_secret.rb` lines 18-32).
     let limits = &state.config.limits;
     let length = limits.generate_length(req.length).map_err(form)?;
-    let sets = req.character_sets.unwrap_or_default();
+    let value = new_password(length, &req.character_sets.unwrap_or_default())?;
+    limits.check_secret_size(&value).map_err(form)?;
+    let options = check_options(&state, &caller, &req.options)?;
+    store_secret(&state, &caller, ip, now, value, options, true).await
+}
+
+/// A random password from the OS's random source.
+fn new_password(length: usize, sets: &CharSets) -> Result<Zeroizing<String>, ApiError> {
     let mut rng_failed = false;
-    let value = ots_core::password::generate(length, &sets, &mut |buf| {
+    let value = ots_core::password::generate(length, sets, &mut |buf| {
         rng_failed |= getrandom::fill(buf).is_err();
     });
-    let value = match value {
-        Ok(v) if !rng_failed => v,
+    match value {
+        Ok(v) if !rng_failed => Ok(v),
         // No character set left (all switched off): v1 reports a generic error.
-        Err(ots_core::password::PasswordError::NoCharSets) => return Err(ApiError::Unexpected),
-        Ok(_) => return Err(ApiError::internal("random source failed")),
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    limits.check_secret_size(&value).map_err(form)?;
-    let common = Common {
-        passphrase: req.passphrase.as_deref(),
-        ttl: req.ttl,
-        recipient: &req.recipient,
-        share_domain: req.share_domain.as_deref(),
-    };
-    let Checked {
-        passphrase,
-        ttl,
-        recipients,
-    } = check_common(&state, &caller, common)?;
-    let s = NewSecret {
-        value,
-        passphrase,
-        ttl,
-        recipients,
-    };
-    let hit = create_hit(&state, &caller, ip);
-    store_secret(&state, &caller, s, now, true, hit).await
+        Err(PasswordError::NoCharSets) => Err(ApiError::Unexpected),
+        Ok(_) => Err(ApiError::internal("random source failed")),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 /// Checks a passphrase against its hash on the blocking pool, behind the lockout: a

@@ -246,8 +246,8 @@ mod tests {
         );
         let share: ots_core::wire::ShareRequest = p.parse().expect("share");
         assert_eq!(share.secret, "x");
-        assert_eq!(share.ttl, Some(60));
-        assert_eq!(share.recipient, vec!["a@x.io", "b@x.io"]);
+        assert_eq!(share.options.ttl, Some(60));
+        assert_eq!(share.options.recipient, vec!["a@x.io", "b@x.io"]);
         let generate: ots_core::wire::GenerateRequest = p.parse().expect("generate");
         assert_eq!(generate.length, Some(20));
         assert!(!generate.character_sets.expect("sets").symbols);
@@ -269,7 +269,7 @@ mod tests {
         );
         assert_eq!(p.get("ttl"), Some("60"));
         let r: ots_core::wire::GenerateRequest = p.parse().expect("generate");
-        assert_eq!(r.recipient, vec!["a@x.io"]);
+        assert_eq!(r.options.recipient, vec!["a@x.io"]);
         assert!(!r.character_sets.expect("sets").symbols);
     }
 }

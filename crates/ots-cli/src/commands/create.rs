@@ -10,7 +10,7 @@ use ots_core::envelope::{self, FragmentKey, KdfParams, derive_passphrase, seal};
 use ots_core::limits::{Limits, format_duration};
 use ots_core::link::{self, PassphraseHint, ReceiptLink, RevealLink, Route, Server};
 use ots_core::password::{self, CharSets};
-use ots_core::wire::{ApiErrorKind, GenerateRequest, Receipt, ShareRequest};
+use ots_core::wire::{ApiErrorKind, GenerateRequest, Receipt, SecretOptions, ShareRequest};
 use serde::Serialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
@@ -86,7 +86,7 @@ impl LinkStyle {
                 passphrase,
             })
             .to_url(app_url),
-            Self::ServerPages { base } => format!("{base}/secret/{secret_key}"),
+            Self::ServerPages { base } => link::server_secret_url(base, secret_key),
         })
     }
 
@@ -223,10 +223,9 @@ impl Plan {
     }
 }
 
-/// A request's common fields.
-fn request(args: &CreateArgs, passphrase: Option<&str>) -> ShareRequest {
-    ShareRequest {
-        secret: String::new(),
+/// The new secret's options, from the command line.
+fn options(args: &CreateArgs, passphrase: Option<&str>) -> SecretOptions {
+    SecretOptions {
         passphrase: passphrase.map(str::to_owned),
         ttl: args.ttl.and_then(|t| i64::try_from(t).ok()),
         recipient: args.recipient.clone(),
@@ -318,11 +317,13 @@ fn share_encrypted(
         .map_err(|e| CliError::other(format!("cannot derive a key from the passphrase: {e}")))?;
     let sealed =
         Zeroizing::new(seal(&fk, nonce, plaintext.as_bytes(), derived.as_ref()).to_string());
-    let mut req = request(args, derived.as_ref().map(|d| d.access()));
-    req.secret = sealed.as_str().to_owned();
+    let mut req = ShareRequest {
+        secret: sealed.as_str().to_owned(),
+        options: options(args, derived.as_ref().map(|d| d.access())),
+    };
     let answer = plan.client.share(&req);
     req.secret.zeroize();
-    req.passphrase.zeroize();
+    req.options.passphrase.zeroize();
     let receipt = answer?.map_err(|f| {
         let too_long = f.kind == ApiErrorKind::SecretTooLong;
         let e = failure(f, plan.target.base(), "the server lost the new secret");
@@ -362,11 +363,13 @@ pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
     })?;
     let passphrase = plan.passphrase(&args.create)?;
     let created = if args.create.plain {
-        let mut req = request(&args.create, passphrase.as_deref().map(String::as_str));
-        req.secret = secret.as_str().to_owned();
+        let mut req = ShareRequest {
+            secret: secret.as_str().to_owned(),
+            options: options(&args.create, passphrase.as_deref().map(String::as_str)),
+        };
         let answer = plan.client.share(&req);
         req.secret.zeroize();
-        req.passphrase.zeroize();
+        req.options.passphrase.zeroize();
         let receipt = answer?
             .map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
         warn_if_clamped(ctx, args.create.ttl, &receipt);
@@ -426,15 +429,12 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
     let passphrase = plan.passphrase(&args.create)?;
     let created = if args.create.plain {
         let mut req = GenerateRequest {
-            passphrase: passphrase.as_deref().map(|p| p.as_str().to_owned()),
-            ttl: args.create.ttl.and_then(|t| i64::try_from(t).ok()),
-            recipient: args.create.recipient.clone(),
+            options: options(&args.create, passphrase.as_deref().map(String::as_str)),
             length: u32::try_from(length).ok(),
             character_sets: Some(sets),
-            ..GenerateRequest::default()
         };
         let answer = plan.client.generate(&req);
-        req.passphrase.zeroize();
+        req.options.passphrase.zeroize();
         let mut receipt = answer?
             .map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
         warn_if_clamped(ctx, args.create.ttl, &receipt);

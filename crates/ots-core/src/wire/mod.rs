@@ -20,7 +20,7 @@ mod response;
 
 pub use error::{ApiErrorKind, ErrorBody, classify};
 pub use receipt::{Receipt, ReceiptState, RecentItem};
-pub use request::{GenerateRequest, PassphraseRequest, ShareRequest};
+pub use request::{GenerateRequest, PassphraseRequest, SecretOptions, ShareRequest};
 pub use response::{BurnResponse, RevealResponse, StatusResponse};
 
 /// Prefix of every v1 route.
@@ -115,11 +115,16 @@ mod tests {
     fn debug_output_never_shows_secrets() {
         let share = ShareRequest {
             secret: "hunter2-secret".into(),
-            passphrase: Some("pass-word".into()),
-            ..ShareRequest::default()
+            options: SecretOptions {
+                passphrase: Some("pass-word".into()),
+                ..SecretOptions::default()
+            },
         };
         let generate = GenerateRequest {
-            passphrase: Some("pass-word".into()),
+            options: SecretOptions {
+                passphrase: Some("pass-word".into()),
+                ..SecretOptions::default()
+            },
             ..GenerateRequest::default()
         };
         let reveal = RevealResponse {

@@ -39,11 +39,7 @@ lenient_values! {
 #[derive(Default)]
 struct CreateFields {
     secret: Option<String>,
-    passphrase: Option<String>,
-    ttl: Option<i64>,
-    recipient: Vec<String>,
-    share_domain: Option<String>,
-    locale: Option<String>,
+    options: SecretOptions,
     length: Option<u32>,
     character_sets: Option<CharSets>,
 }
@@ -64,13 +60,15 @@ impl<'de> Deserialize<'de> for CreateFields {
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "secret" => out.secret = map.next_value::<Text>()?.0,
-                        "passphrase" => out.passphrase = map.next_value::<Text>()?.0,
-                        "ttl" => out.ttl = map.next_value::<LooseI64>()?.0,
+                        "passphrase" => out.options.passphrase = map.next_value::<Text>()?.0,
+                        "ttl" => out.options.ttl = map.next_value::<LooseI64>()?.0,
                         "recipient" | "recipient[]" => {
-                            out.recipient.extend(map.next_value::<Strings>()?.0);
+                            out.options.recipient.extend(map.next_value::<Strings>()?.0);
                         }
-                        "share_domain" => out.share_domain = map.next_value::<Text>()?.0,
-                        "locale" => out.locale = map.next_value::<Text>()?.0,
+                        "share_domain" => {
+                            out.options.share_domain = map.next_value::<Text>()?.0;
+                        }
+                        "locale" => out.options.locale = map.next_value::<Text>()?.0,
                         "length" => out.length = map.next_value::<LooseU32>()?.0,
                         "character_sets" => {
                             out.character_sets = Some(map.next_value::<CharSets>()?);
@@ -108,15 +106,9 @@ impl<'de> Deserialize<'de> for CreateFields {
     }
 }
 
-/// `POST /api/v1/share` (and `/create`): store a secret.
-///
-/// Reads JSON and form bodies; an absent `secret` reads as `""`, so the server answers
-/// with the v1 "You did not provide anything to share" rather than a parse error.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "CreateFields")]
-pub struct ShareRequest {
-    /// The secret (the envelope text when the client encrypts).
-    pub secret: String,
+/// The options of a new secret, which share and generate have in common.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SecretOptions {
     /// Optional passphrase the server requires before it reveals or burns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passphrase: Option<String>,
@@ -134,46 +126,30 @@ pub struct ShareRequest {
     pub locale: Option<String>,
 }
 
-impl From<CreateFields> for ShareRequest {
-    fn from(f: CreateFields) -> Self {
-        Self {
-            secret: f.secret.unwrap_or_default(),
-            passphrase: f.passphrase,
-            ttl: f.ttl,
-            recipient: f.recipient,
-            share_domain: f.share_domain,
-            locale: f.locale,
+impl SecretOptions {
+    /// The options as form pairs, under v1's names.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(p) = &self.passphrase {
+            pairs.push(("passphrase", p.clone()));
         }
-    }
-}
-
-/// Pushes the fields that share and generate requests have in common.
-fn common_pairs<'a>(
-    pairs: &mut Vec<(&'a str, String)>,
-    passphrase: Option<&'a str>,
-    ttl: Option<i64>,
-    recipient: &'a [String],
-    share_domain: Option<&'a str>,
-    locale: Option<&'a str>,
-) {
-    if let Some(p) = passphrase {
-        pairs.push(("passphrase", p.to_owned()));
-    }
-    if let Some(t) = ttl {
-        pairs.push(("ttl", t.to_string()));
-    }
-    // Rack reads a repeated plain key as its last value; `recipient[]` makes an array.
-    let name = if recipient.len() > 1 {
-        "recipient[]"
-    } else {
-        "recipient"
-    };
-    pairs.extend(recipient.iter().map(|r| (name, r.clone())));
-    if let Some(d) = share_domain {
-        pairs.push(("share_domain", d.to_owned()));
-    }
-    if let Some(l) = locale {
-        pairs.push(("locale", l.to_owned()));
+        if let Some(t) = self.ttl {
+            pairs.push(("ttl", t.to_string()));
+        }
+        // Rack reads a repeated plain key as its last value; `recipient[]` makes an array.
+        let name = if self.recipient.len() > 1 {
+            "recipient[]"
+        } else {
+            "recipient"
+        };
+        pairs.extend(self.recipient.iter().map(|r| (name, r.clone())));
+        if let Some(d) = &self.share_domain {
+            pairs.push(("share_domain", d.clone()));
+        }
+        if let Some(l) = &self.locale {
+            pairs.push(("locale", l.clone()));
+        }
+        pairs
     }
 }
 
@@ -181,18 +157,34 @@ fn encode_pairs(pairs: &[(&str, String)]) -> String {
     form::encode(pairs.iter().map(|(n, v)| (*n, v.as_str())))
 }
 
+/// `POST /api/v1/share` (and `/create`): store a secret.
+///
+/// Reads JSON and form bodies; an absent `secret` reads as `""`, so the server answers
+/// with the v1 "You did not provide anything to share" rather than a parse error.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "CreateFields")]
+pub struct ShareRequest {
+    /// The secret (the envelope text when the client encrypts).
+    pub secret: String,
+    /// The secret's options, flat beside it on the wire.
+    #[serde(flatten)]
+    pub options: SecretOptions,
+}
+
+impl From<CreateFields> for ShareRequest {
+    fn from(f: CreateFields) -> Self {
+        Self {
+            secret: f.secret.unwrap_or_default(),
+            options: f.options,
+        }
+    }
+}
+
 impl ShareRequest {
     /// The request as an `application/x-www-form-urlencoded` body.
     pub fn to_form(&self) -> String {
         let mut pairs = vec![("secret", self.secret.clone())];
-        common_pairs(
-            &mut pairs,
-            self.passphrase.as_deref(),
-            self.ttl,
-            &self.recipient,
-            self.share_domain.as_deref(),
-            self.locale.as_deref(),
-        );
+        pairs.extend(self.options.to_pairs());
         encode_pairs(&pairs)
     }
 }
@@ -201,21 +193,9 @@ impl ShareRequest {
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "CreateFields")]
 pub struct GenerateRequest {
-    /// Optional passphrase the server requires before it reveals or burns.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passphrase: Option<String>,
-    /// Requested lifetime in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<i64>,
-    /// Email addresses to send the link to (authenticated callers only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub recipient: Vec<String>,
-    /// Custom domain for the link.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_domain: Option<String>,
-    /// Locale for messages and email.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub locale: Option<String>,
+    /// The secret's options, flat beside the others on the wire.
+    #[serde(flatten)]
+    pub options: SecretOptions,
     /// Password length; `None` (or 0, negative, garbage) means the default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<u32>,
@@ -227,11 +207,7 @@ pub struct GenerateRequest {
 impl From<CreateFields> for GenerateRequest {
     fn from(f: CreateFields) -> Self {
         Self {
-            passphrase: f.passphrase,
-            ttl: f.ttl,
-            recipient: f.recipient,
-            share_domain: f.share_domain,
-            locale: f.locale,
+            options: f.options,
             length: f.length,
             character_sets: f.character_sets,
         }
@@ -242,15 +218,7 @@ impl GenerateRequest {
     /// The request as an `application/x-www-form-urlencoded` body; character sets use
     /// Rack's nested keys (`character_sets[symbols]=false`).
     pub fn to_form(&self) -> String {
-        let mut pairs = Vec::new();
-        common_pairs(
-            &mut pairs,
-            self.passphrase.as_deref(),
-            self.ttl,
-            &self.recipient,
-            self.share_domain.as_deref(),
-            self.locale.as_deref(),
-        );
+        let mut pairs = self.options.to_pairs();
         if let Some(n) = self.length {
             pairs.push(("length", n.to_string()));
         }
@@ -288,10 +256,9 @@ impl PassphraseRequest {
     }
 }
 
-impl fmt::Debug for ShareRequest {
+impl fmt::Debug for SecretOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ShareRequest")
-            .field("secret", &Redacted(Some(&self.secret)))
+        f.debug_struct("SecretOptions")
             .field("passphrase", &Redacted(self.passphrase.as_deref()))
             .field("ttl", &self.ttl)
             .field("recipient", &self.recipient)
@@ -301,14 +268,19 @@ impl fmt::Debug for ShareRequest {
     }
 }
 
+impl fmt::Debug for ShareRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShareRequest")
+            .field("secret", &Redacted(Some(&self.secret)))
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
 impl fmt::Debug for GenerateRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GenerateRequest")
-            .field("passphrase", &Redacted(self.passphrase.as_deref()))
-            .field("ttl", &self.ttl)
-            .field("recipient", &self.recipient)
-            .field("share_domain", &self.share_domain)
-            .field("locale", &self.locale)
+            .field("options", &self.options)
             .field("length", &self.length)
             .field("character_sets", &self.character_sets)
             .finish()
@@ -335,9 +307,9 @@ mod tests {
         )
         .expect("form parses");
         assert_eq!(r.secret, "hello world");
-        assert_eq!(r.ttl, Some(3600));
-        assert_eq!(r.passphrase, None, "an empty field means none");
-        assert_eq!(r.recipient, vec!["a@b.example"]);
+        assert_eq!(r.options.ttl, Some(3600));
+        assert_eq!(r.options.passphrase, None, "an empty field means none");
+        assert_eq!(r.options.recipient, vec!["a@b.example"]);
     }
 
     #[test]
@@ -351,7 +323,7 @@ mod tests {
             ("ttl=99999999999999999999999", Some(i64::MAX)),
         ] {
             let r: ShareRequest = serde_urlencoded::from_str(body).expect("form parses");
-            assert_eq!(r.ttl, ttl, "{body}");
+            assert_eq!(r.options.ttl, ttl, "{body}");
             assert_eq!(r.secret, "", "a missing secret reads as empty");
         }
     }
@@ -361,7 +333,7 @@ mod tests {
         let r: ShareRequest =
             serde_urlencoded::from_str("recipient[]=a%40x&recipient[]=b%40x&recipient=c%40x")
                 .expect("form parses");
-        assert_eq!(r.recipient, vec!["a@x", "b@x", "c@x"]);
+        assert_eq!(r.options.recipient, vec!["a@x", "b@x", "c@x"]);
     }
 
     #[test]
@@ -374,32 +346,42 @@ mod tests {
             r,
             ShareRequest {
                 secret: "s".into(),
-                ttl: Some(60),
-                recipient: vec!["a@x".into()],
-                locale: Some("de".into()),
-                ..ShareRequest::default()
+                options: SecretOptions {
+                    ttl: Some(60),
+                    recipient: vec!["a@x".into()],
+                    locale: Some("de".into()),
+                    ..SecretOptions::default()
+                },
             }
         );
         let r: ShareRequest = json(r#"{"secret":"s","ttl":60.9,"recipient":"a@x"}"#);
-        assert_eq!((r.ttl, r.recipient), (Some(60), vec!["a@x".to_owned()]));
+        assert_eq!(
+            (r.options.ttl, r.options.recipient),
+            (Some(60), vec!["a@x".to_owned()])
+        );
     }
 
     #[test]
     fn share_request_form_round_trips() {
         let r = ShareRequest {
             secret: "ots1.abc+/=& é".into(),
-            passphrase: Some("p w".into()),
-            ttl: Some(300),
-            recipient: vec!["a@x".into(), "b@x".into()],
-            share_domain: Some("secrets.example".into()),
-            locale: Some("fr_CA".into()),
+            options: SecretOptions {
+                passphrase: Some("p w".into()),
+                ttl: Some(300),
+                recipient: vec!["a@x".into(), "b@x".into()],
+                share_domain: Some("secrets.example".into()),
+                locale: Some("fr_CA".into()),
+            },
         };
         let body = r.to_form();
         assert!(body.starts_with("secret=ots1.abc%2B%2F%3D%26%20%C3%A9&passphrase=p%20w&ttl=300"));
         let back: ShareRequest = serde_urlencoded::from_str(&body).expect("form parses");
         assert_eq!(back, r);
         let one = ShareRequest {
-            recipient: vec!["a@x".into()],
+            options: SecretOptions {
+                recipient: vec!["a@x".into()],
+                ..SecretOptions::default()
+            },
             ..ShareRequest::default()
         };
         assert_eq!(one.to_form(), "secret=&recipient=a%40x");
@@ -409,9 +391,11 @@ mod tests {
     fn share_request_json_round_trips() {
         let r = ShareRequest {
             secret: "s".into(),
-            ttl: Some(60),
-            recipient: vec!["a@x".into()],
-            ..ShareRequest::default()
+            options: SecretOptions {
+                ttl: Some(60),
+                recipient: vec!["a@x".into()],
+                ..SecretOptions::default()
+            },
         };
         let text = serde_json::to_string(&r).expect("serializes");
         assert_eq!(text, r#"{"secret":"s","ttl":60,"recipient":["a@x"]}"#);
@@ -450,14 +434,16 @@ mod tests {
     #[test]
     fn generate_request_form_and_json_round_trip() {
         let r = GenerateRequest {
-            passphrase: Some("pass".into()),
-            ttl: Some(600),
+            options: SecretOptions {
+                passphrase: Some("pass".into()),
+                ttl: Some(600),
+                ..SecretOptions::default()
+            },
             length: Some(24),
             character_sets: Some(CharSets {
                 symbols: false,
                 ..CharSets::default()
             }),
-            ..GenerateRequest::default()
         };
         let body = r.to_form();
         assert!(body.contains("character_sets%5Bsymbols%5D=false"));
