@@ -1,8 +1,12 @@
 //! `ots-bench`: the numbers the project aims at, measured the same way each time.
 //! Run it through `scripts/bench.sh`, which builds the release `dist/` and server first.
-//! `ots-bench check` (`scripts/check.sh`) runs the load test with faults instead.
+//! `ots-bench check` (`scripts/check.sh`) runs the load test with faults instead;
+//! `ots-bench capacity` (`scripts/capacity.sh`) the server's capacity on each store;
+//! `ots-bench failover` (`scripts/failover.sh`) Redis Sentinel failovers under load.
 
+mod capacity;
 mod check;
+mod failover;
 
 use std::path::Path;
 use std::process::Command;
@@ -193,16 +197,18 @@ fn cli_share(server: &Server, bytes: usize, runs: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Create + reveal pairs from `clients` concurrent loopback clients.
-async fn throughput(port: u16, clients: usize, pairs: usize) -> (f64, f64, f64) {
+/// Create + reveal pairs from `clients` concurrent loopback clients. With several
+/// instances (`ports`), client `c` creates on `ports[c % n]` and reveals on the next one.
+pub(crate) async fn throughput(ports: &[u16], clients: usize, pairs: usize) -> (f64, f64, f64) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(clients)
         .build_http();
     let left = Arc::new(AtomicUsize::new(pairs));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..clients {
+    for c in 0..clients {
         let (client, left) = (client.clone(), left.clone());
+        let (port, reveal_port) = (ports[c % ports.len()], ports[(c + 1) % ports.len()]);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while left
@@ -221,7 +227,8 @@ async fn throughput(port: u16, clients: usize, pairs: usize) -> (f64, f64, f64) 
                 let json: serde_json::Value = serde_json::from_slice(&created).unwrap_or_default();
                 let key = json["secret_key"].as_str().unwrap_or_default().to_owned();
                 let t1 = Instant::now();
-                let revealed = post(&client, port, &format!("/api/v1/secret/{key}"), "").await;
+                let revealed =
+                    post(&client, reveal_port, &format!("/api/v1/secret/{key}"), "").await;
                 latencies.push(t1.elapsed().as_secs_f64() * 1000.0);
                 assert!(
                     revealed.windows(11).any(|w| w == b"bench value"),
@@ -245,7 +252,7 @@ async fn throughput(port: u16, clients: usize, pairs: usize) -> (f64, f64, f64) 
     )
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     port: u16,
     path: &str,
@@ -264,7 +271,7 @@ async fn post(
         .to_bytes()
 }
 
-fn rss_mb(pid: u32) -> f64 {
+pub(crate) fn rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -296,6 +303,17 @@ async fn main() -> std::process::ExitCode {
         } else {
             std::process::ExitCode::FAILURE
         };
+    }
+    if std::env::args().nth(1).as_deref() == Some("failover") {
+        return if failover::run(quick).await {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        };
+    }
+    if std::env::args().nth(1).as_deref() == Some("capacity") {
+        capacity::run(quick).await;
+        return std::process::ExitCode::SUCCESS;
     }
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("# ots-bench ({cpus} CPUs, loopback, release builds)");
@@ -351,7 +369,7 @@ async fn main() -> std::process::ExitCode {
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     let pairs = if quick { 5_000 } else { 20_000 };
     let fresh = Server::start(&["--rate-limit-creates", "0", "--rate-limit-reveals", "0"]);
-    let (rate, p50, p99) = throughput(fresh.port, 64, pairs).await;
+    let (rate, p50, p99) = throughput(&[fresh.port], 64, pairs).await;
     println!(
         "| embedded (append-only log) | 64 | {pairs} | {rate:.0} | {p50:.2} ms | {p99:.2} ms | {:.1} MB | ≥ 7000/s, p99 ≤ 10 ms, ≤ 64 MB |",
         rss_mb(fresh.pid())
@@ -366,7 +384,7 @@ async fn main() -> std::process::ExitCode {
         "--rate-limit-reveals",
         "0",
     ]);
-    let (rate, p50, p99) = throughput(on_redis.port, 64, pairs).await;
+    let (rate, p50, p99) = throughput(&[on_redis.port], 64, pairs).await;
     println!(
         "| redis | 64 | {pairs} | {rate:.0} | {p50:.2} ms | {p99:.2} ms | {:.1} MB | |",
         rss_mb(on_redis.pid())

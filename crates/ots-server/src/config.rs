@@ -86,6 +86,24 @@ pub struct ServeArgs {
     #[arg(long, env = "OTS_REDIS_PREFIX")]
     pub redis_prefix: Option<String>,
 
+    /// Redis Sentinel `host:port` to ask for the primary (repeatable); the server follows
+    /// failovers. `--redis` then only gives the database number (its host is ignored).
+    #[arg(
+        long = "redis-sentinel",
+        env = "OTS_REDIS_SENTINEL",
+        value_delimiter = ','
+    )]
+    pub redis_sentinel: Vec<String>,
+
+    /// Name of the primary the sentinels watch [default: mymaster].
+    #[arg(long, env = "OTS_REDIS_SENTINEL_MASTER")]
+    pub redis_sentinel_master: Option<String>,
+
+    /// Answer a create only once this many replicas have it (Redis `WAIT`, 1 s at most,
+    /// else the create fails); reveals and burns wait too [default: 0, off].
+    #[arg(long, env = "OTS_REDIS_WAIT_REPLICAS")]
+    pub redis_wait_replicas: Option<u32>,
+
     /// Accounts file (TOML `[[account]]` entries or JSON) with custid and token_sha256.
     #[arg(long, env = "OTS_ACCOUNTS")]
     pub accounts: Option<PathBuf>,
@@ -251,6 +269,12 @@ pub struct Config {
     pub redis: Option<String>,
     /// Redis key prefix.
     pub redis_prefix: String,
+    /// Sentinels to ask for the primary (empty: `redis` is the server).
+    pub redis_sentinel: Vec<String>,
+    /// The sentinels' name of the primary.
+    pub redis_sentinel_master: String,
+    /// Replicas a write waits for (0: none).
+    pub redis_wait_replicas: u32,
     /// Accounts file.
     pub accounts: Option<PathBuf>,
     /// Master key (hex), if given directly.
@@ -349,6 +373,8 @@ impl ServeArgs {
             fsync_interval_ms,
             redis,
             redis_prefix,
+            redis_sentinel_master,
+            redis_wait_replicas,
             accounts,
             master_key,
             master_key_file,
@@ -374,7 +400,13 @@ impl ServeArgs {
             shutdown_grace,
             metrics_listen
         );
-        take_vec!(region, frame_ancestor, cors_origin, connect_src);
+        take_vec!(
+            region,
+            frame_ancestor,
+            cors_origin,
+            connect_src,
+            redis_sentinel
+        );
         self
     }
 }
@@ -471,6 +503,9 @@ impl Config {
             fsync,
             redis: a.redis,
             redis_prefix: a.redis_prefix.unwrap_or_else(|| "ots:".into()),
+            redis_sentinel: a.redis_sentinel,
+            redis_sentinel_master: a.redis_sentinel_master.unwrap_or_else(|| "mymaster".into()),
+            redis_wait_replicas: a.redis_wait_replicas.unwrap_or(0),
             accounts: a.accounts,
             master_key: a.master_key,
             limits,

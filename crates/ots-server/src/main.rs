@@ -95,11 +95,31 @@ async fn serve(config: Config) -> Result<(), String> {
         Some(path) => Accounts::load(path).map_err(|e| e.to_string())?,
         None => Accounts::default(),
     };
+    let sentinel = !config.redis_sentinel.is_empty();
     let store: Arc<dyn Store> = match &config.redis {
+        _ if sentinel => {
+            // The database number from --redis, if given (redis://host:port/<db>).
+            let db = config
+                .redis
+                .as_deref()
+                .and_then(|u| u.rsplit_once('/'))
+                .and_then(|(_, db)| db.parse().ok())
+                .unwrap_or(0);
+            let store = RedisStore::connect_sentinel(
+                &config.redis_sentinel,
+                &config.redis_sentinel_master,
+                db,
+                &config.redis_prefix,
+            )
+            .await
+            .map_err(|e| format!("redis sentinel: {e}"))?;
+            Arc::new(store.wait_for_replicas(config.redis_wait_replicas))
+        }
         Some(url) => Arc::new(
             RedisStore::connect(url, &config.redis_prefix)
                 .await
-                .map_err(|e| format!("redis: {e}"))?,
+                .map_err(|e| format!("redis: {e}"))?
+                .wait_for_replicas(config.redis_wait_replicas),
         ),
         None => {
             let old = config.data_dir.join("ots.redb");

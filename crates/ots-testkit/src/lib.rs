@@ -808,23 +808,72 @@ impl Redis {
 
     /// Starts one on `port` over an existing directory (for restart tests).
     pub fn start_in(dir: tempfile::TempDir, port: u16) -> Redis {
+        Self::spawn(
+            "redis-server",
+            dir,
+            port,
+            &[
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+        )
+    }
+
+    /// A replica (no persistence) of the Redis listening on `primary`.
+    pub fn replica_of(primary: u16) -> Redis {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let primary = primary.to_string();
+        Self::spawn(
+            "redis-server",
+            dir,
+            free_port(),
+            &["--save", "", "--replicaof", "127.0.0.1", &primary],
+        )
+    }
+
+    /// A Sentinel (Debian's `redis-sentinel`) watching the primary on `primary` as
+    /// `name`, alone (quorum 1), calling it down after 1 s.
+    pub fn sentinel(primary: u16, name: &str) -> Redis {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "sentinel monitor {name} 127.0.0.1 {primary} 1\n\
+                 sentinel down-after-milliseconds {name} 1000\n\
+                 sentinel failover-timeout {name} 5000\n"
+            ),
+        )
+        .expect("sentinel.conf");
+        let port = free_port();
         let child = spawn_in_group(
-            Command::new("redis-server")
+            Command::new("redis-sentinel")
+                .arg(&conf)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args([
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "always",
-                    "--save",
-                    "",
-                ])
                 .arg("--dir")
                 .arg(dir.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
-        wait_for_port(port, "redis-server");
+        wait_for_port(port, "redis-sentinel");
+        Redis { child, port, dir }
+    }
+
+    fn spawn(program: &str, dir: tempfile::TempDir, port: u16, args: &[&str]) -> Redis {
+        let child = spawn_in_group(
+            Command::new(program)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(args)
+                .arg("--dir")
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        wait_for_port(port, program);
         Redis { child, port, dir }
     }
 

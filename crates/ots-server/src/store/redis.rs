@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -93,9 +94,15 @@ end
 return redis.call('EXISTS', KEYS[2])
 "#;
 
+/// Longest wait of `--redis-wait-replicas` for the replicas' acknowledgement.
+const WAIT_MS: u64 = 1000;
+
 /// Redis-backed [`Store`].
 pub struct RedisStore {
-    conn: ConnectionManager,
+    /// The primary's connection; replaced when Sentinel names a new primary.
+    conn: Arc<RwLock<ConnectionManager>>,
+    /// Replicas each write waits for (`WAIT`), 0 for none.
+    wait_replicas: u32,
     prefix: String,
     claim: redis::Script,
     preview: redis::Script,
@@ -107,28 +114,86 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects to `url` (e.g. `redis://127.0.0.1:6379/0`); keys get `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(StoreError::backend)?;
-        // Bounded waits: while Redis is down or stuck, requests fail within seconds
-        // (answered with the v1 generic error) instead of hanging; the manager
-        // reconnects on the next request once Redis is back.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(1))
-            .set_response_timeout(Duration::from_secs(3))
-            .set_number_of_retries(2)
-            .set_factor(50)
-            .set_max_delay(500);
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(RedisStore {
-            conn,
+        Ok(Self::with_conn(manager(url).await?, prefix))
+    }
+
+    /// Connects to the primary that the `sentinels` (`host:port`) know as `name`, and
+    /// follows it: every 500 ms the sentinels are asked again, and when they name another
+    /// primary (a failover), new requests go there. Requests caught in the switch fail
+    /// within the timeouts with the generic v1 error.
+    pub async fn connect_sentinel(
+        sentinels: &[String],
+        name: &str,
+        db: i64,
+        prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let mut addr = primary(sentinels, name).await?;
+        let url = move |addr: &str| format!("redis://{addr}/{db}");
+        let store = Self::with_conn(manager(&url(&addr)).await?, prefix);
+        let conn = store.conn.clone();
+        let (sentinels, name) = (sentinels.to_vec(), name.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let now = match primary(&sentinels, &name).await {
+                    Ok(now) if now != addr => now,
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no sentinel answered");
+                        continue;
+                    }
+                };
+                match manager(&url(&now)).await {
+                    Ok(m) => {
+                        *conn.write().unwrap_or_else(PoisonError::into_inner) = m;
+                        tracing::warn!(from = %addr, to = %now, "following the new Redis primary");
+                        addr = now;
+                    }
+                    Err(e) => tracing::warn!(error = %e, primary = %now, "new primary unreachable"),
+                }
+            }
+        });
+        Ok(store)
+    }
+
+    /// Makes each write wait for `replicas` replicas (`--redis-wait-replicas`).
+    pub fn wait_for_replicas(mut self, replicas: u32) -> Self {
+        self.wait_replicas = replicas;
+        self
+    }
+
+    fn with_conn(conn: ConnectionManager, prefix: &str) -> Self {
+        RedisStore {
+            conn: Arc::new(RwLock::new(conn)),
+            wait_replicas: 0,
             prefix: prefix.to_owned(),
             claim: redis::Script::new(&format!("{HIT_LUA}{CLAIM_LUA}")),
             put: redis::Script::new(&format!("{HIT_LUA}{PUT_LUA}")),
             preview: redis::Script::new(PREVIEW_LUA),
             fail: redis::Script::new(FAIL_LUA),
             key_guard: KeyGuard::default(),
-        })
+        }
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// `WAIT`s for the configured replicas; `false` when fewer confirmed in time.
+    async fn replicated(&self, conn: &mut ConnectionManager) -> Result<bool, StoreError> {
+        if self.wait_replicas == 0 {
+            return Ok(true);
+        }
+        let acked: u32 = redis::cmd("WAIT")
+            .arg(self.wait_replicas)
+            .arg(WAIT_MS)
+            .query_async(conn)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(acked >= self.wait_replicas)
     }
 
     fn secret_key(&self, key: &str) -> String {
@@ -151,6 +216,51 @@ impl RedisStore {
             None => (String::new(), 0, 1),
         }
     }
+}
+
+/// A connection manager with bounded waits: while Redis is down or stuck, requests fail
+/// within seconds (answered with the v1 generic error) instead of hanging; the manager
+/// reconnects on the next request once Redis is back.
+async fn manager(url: &str) -> Result<ConnectionManager, StoreError> {
+    let client = redis::Client::open(url).map_err(StoreError::backend)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(1))
+        .set_response_timeout(Duration::from_secs(3))
+        .set_number_of_retries(2)
+        .set_factor(50)
+        .set_max_delay(500);
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(StoreError::backend)
+}
+
+/// The primary's `host:port` from the first sentinel that knows `name`.
+async fn primary(sentinels: &[String], name: &str) -> Result<String, StoreError> {
+    let mut last = StoreError::Backend("no sentinel given".into());
+    for s in sentinels {
+        let ask = async {
+            let client =
+                redis::Client::open(format!("redis://{s}")).map_err(StoreError::backend)?;
+            let mut c = client
+                .get_multiplexed_async_connection()
+                .await
+                .map_err(StoreError::backend)?;
+            let addr: Option<(String, String)> = redis::cmd("SENTINEL")
+                .arg("get-master-addr-by-name")
+                .arg(name)
+                .query_async(&mut c)
+                .await
+                .map_err(StoreError::backend)?;
+            addr.map(|(host, port)| format!("{host}:{port}"))
+                .ok_or_else(|| StoreError::Backend(format!("sentinel {s} does not know {name}")))
+        };
+        match tokio::time::timeout(Duration::from_secs(1), ask).await {
+            Ok(Ok(addr)) => return Ok(addr),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = StoreError::Backend(format!("sentinel {s} timed out")),
+        }
+    }
+    Err(last)
 }
 
 /// Rebuilds a receipt from its hash (the JSON plus the fields the claim updates).
@@ -199,7 +309,7 @@ impl Store for RedisStore {
                 self.recent_key(&receipt.custid)
             };
             let (counter, limit, window) = self.hit_args(hit, now);
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let stored: i64 = self
                 .put
                 .key(self.secret_key(secret_key))
@@ -220,11 +330,16 @@ impl Store for RedisStore {
                 .invoke_async(&mut conn)
                 .await
                 .map_err(StoreError::backend)?;
-            if stored == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::OverLimit)
+            if stored != 1 {
+                return Err(StoreError::OverLimit);
             }
+            // Not answered as created unless a failover cannot lose it.
+            if !self.replicated(&mut conn).await? {
+                return Err(StoreError::Backend(
+                    "no replica confirmed the create".into(),
+                ));
+            }
+            Ok(())
         })
     }
 
@@ -238,7 +353,7 @@ impl Store for RedisStore {
     ) -> BoxFut<'a, Claim> {
         Box::pin(async move {
             let (counter, limit, window) = self.hit_args(hit, now);
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let (code, value): (i64, Option<Vec<u8>>) = {
                 let v: Vec<redis::Value> = self
                     .claim
@@ -266,7 +381,14 @@ impl Store for RedisStore {
             };
             match (code, value) {
                 (0, _) => Ok(Claim::Missing),
-                (1, Some(v)) => Ok(Claim::Won(SecretRecord::decode(&v)?)),
+                (1, Some(v)) => {
+                    // The secret is taken: hand it over even if no replica confirmed
+                    // (a failover then could let it be revealed once more).
+                    if !self.replicated(&mut conn).await.unwrap_or(false) {
+                        tracing::warn!("no replica confirmed a reveal or burn in time");
+                    }
+                    Ok(Claim::Won(SecretRecord::decode(&v)?))
+                }
                 (2, Some(v)) => Ok(Claim::NeedsPassphrase(
                     SecretRecord::decode(&v)?.passphrase.unwrap_or_default(),
                 )),
@@ -279,7 +401,7 @@ impl Store for RedisStore {
 
     fn secret<'a>(&'a self, secret_key: &'a str, now: u64) -> BoxFut<'a, Option<SecretRecord>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let v: Option<Vec<u8>> = redis::cmd("HGET")
                 .arg(self.secret_key(secret_key))
                 .arg("v")
@@ -307,7 +429,7 @@ impl Store for RedisStore {
             {
                 return Ok(false);
             }
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let won: i64 = self
                 .preview
                 .key(self.receipt_key(metadata_key))
@@ -321,7 +443,7 @@ impl Store for RedisStore {
 
     fn receipt<'a>(&'a self, metadata_key: &'a str, now: u64) -> BoxFut<'a, Option<ReceiptRecord>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let h: HashMap<String, Vec<u8>> = redis::cmd("HGETALL")
                 .arg(self.receipt_key(metadata_key))
                 .query_async(&mut conn)
@@ -338,7 +460,7 @@ impl Store for RedisStore {
         now: u64,
     ) -> BoxFut<'a, Vec<ReceiptRecord>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let ck = self.recent_key(custid);
             let keys: Vec<String> = redis::cmd("ZREVRANGEBYSCORE")
                 .arg(&ck)
@@ -372,7 +494,7 @@ impl Store for RedisStore {
 
     fn locked<'a>(&'a self, secret_key: &'a str, _now: u64) -> BoxFut<'a, bool> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             redis::cmd("EXISTS")
                 .arg(format!("{}locked:{secret_key}", self.prefix))
                 .query_async(&mut conn)
@@ -384,7 +506,7 @@ impl Store for RedisStore {
     fn passphrase_failed<'a>(&'a self, secret_key: &'a str, _now: u64) -> BoxFut<'a, bool> {
         use crate::ratelimit::{LOCK_AFTER, LOCK_FOR, LOCK_WINDOW};
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let locked: i64 = self
                 .fail
                 .key(format!("{}fails:{secret_key}", self.prefix))
@@ -401,7 +523,7 @@ impl Store for RedisStore {
 
     fn bind_master_key(&self, id: KeyId) -> BoxFut<'_, ()> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let key = format!("{}master-key-id", self.prefix);
             // SET NX then GET: of instances starting together on an empty store, the
             // first one's key wins and the others are refused.
@@ -425,7 +547,7 @@ impl Store for RedisStore {
 
     fn ping(&self) -> BoxFut<'_, ()> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             redis::cmd("PING")
                 .query_async::<()>(&mut conn)
                 .await
@@ -435,7 +557,7 @@ impl Store for RedisStore {
 
     fn gauges(&self) -> BoxFut<'_, Vec<super::Gauge>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let (keys, memory): (u64, String) = redis::pipe()
                 .cmd("DBSIZE")
                 .cmd("INFO")
@@ -459,7 +581,7 @@ impl Store for RedisStore {
     fn sweep(&self, now: u64) -> BoxFut<'_, usize> {
         // Redis expires keys itself; trim `recent` indexes older than 31 days.
         Box::pin(async move {
-            let mut conn = self.conn.clone();
+            let mut conn = self.conn();
             let pattern = format!("{}recent:*", self.prefix);
             let mut cursor: u64 = 0;
             let mut removed = 0usize;
