@@ -4,3 +4,5 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$OTS_ROOT"
 trunk build --release
+# Brotli and gzip siblings of every file, which ots-server sends to browsers that accept them.
+scripts/precompress.py dist

@@ -54,3 +54,9 @@ html = html.replace('<meta charset="utf-8" />', '<meta charset="utf-8" />\n    '
 if meta not in html:
     sys.exit("csp-meta: index.html has no <meta charset=\"utf-8\" /> to anchor the policy")
 open(index_path, "w", encoding="utf-8").write(html)
+# Precompressed siblings of the old page would carry the old policy.
+if os.path.exists(index_path + ".br") or os.path.exists(index_path + ".gz"):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import precompress
+
+    precompress.compress(index_path)

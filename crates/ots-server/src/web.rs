@@ -19,8 +19,8 @@ use crate::error::{ApiError, json_response};
 /// What the web side computes once at startup.
 #[derive(Debug)]
 pub struct WebAssets {
-    /// `dist/index.html`, if present.
-    pub index: Option<axum::body::Bytes>,
+    /// `dist/index.html`, if present, with its precompressed siblings.
+    pub index: Option<Encoded>,
     /// The Content-Security-Policy header value.
     pub csp: HeaderValue,
     /// Whether to send `X-Frame-Options: DENY` (no frame ancestor is allowed).
@@ -29,6 +29,55 @@ pub struct WebAssets {
     pub dist: PathBuf,
     /// `config.json` generated from the configuration.
     pub generated_config: Vec<u8>,
+}
+
+/// A file as is, and as the build precompressed it (`.br`, `.gz` siblings), if it did.
+#[derive(Debug)]
+pub struct Encoded {
+    identity: axum::body::Bytes,
+    brotli: Option<axum::body::Bytes>,
+    gzip: Option<axum::body::Bytes>,
+}
+
+impl Encoded {
+    /// Reads `path` and its `.br` and `.gz` siblings.
+    fn read(path: &Path) -> Option<Encoded> {
+        let sibling = |ext: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(ext);
+            std::fs::read(PathBuf::from(name)).ok().map(Into::into)
+        };
+        Some(Encoded {
+            identity: std::fs::read(path).ok()?.into(),
+            brotli: sibling(".br"),
+            gzip: sibling(".gz"),
+        })
+    }
+
+    /// The smallest encoding the client accepts, as a body and its `Content-Encoding`.
+    fn negotiate(&self, accept: &HeaderMap) -> (axum::body::Bytes, Option<&'static str>) {
+        let accepts = |coding| accepts_encoding(accept, coding);
+        match (&self.brotli, &self.gzip) {
+            (Some(br), _) if accepts("br") => (br.clone(), Some("br")),
+            (_, Some(gz)) if accepts("gzip") => (gz.clone(), Some("gzip")),
+            _ => (self.identity.clone(), None),
+        }
+    }
+}
+
+/// Whether `Accept-Encoding` allows `coding` (named, with no `q=0`).
+fn accepts_encoding(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let weight = |p: &str| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok());
+            parts.next().is_some_and(|name| name.eq_ignore_ascii_case(coding))
+                && parts.all(|p| weight(p).is_none_or(|q| q > 0.0))
+        })
 }
 
 /// `'sha256-…'` sources for every inline `<script>` (one without `src`) in `html`.
@@ -84,8 +133,10 @@ pub fn content_security_policy(config: &Config, index: Option<&str>) -> String {
 impl WebAssets {
     /// Reads `dist/index.html` and prepares headers and `config.json`.
     pub fn load(config: &Config) -> WebAssets {
-        let index = std::fs::read(config.dist.join("index.html")).ok();
-        let index_text = index.as_deref().and_then(|b| std::str::from_utf8(b).ok());
+        let index = Encoded::read(&config.dist.join("index.html"));
+        let index_text = index
+            .as_ref()
+            .and_then(|i| std::str::from_utf8(&i.identity).ok());
         let csp = content_security_policy(config, index_text);
         let l = &config.limits;
         let generated = serde_json::json!({
@@ -100,7 +151,7 @@ impl WebAssets {
             }
         });
         WebAssets {
-            index: index.map(Into::into),
+            index,
             // Config validation keeps every origin free of control characters.
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
@@ -206,11 +257,16 @@ fn set_security_headers(h: &mut HeaderMap, web: &WebAssets) {
 }
 
 /// `GET /`: the app's index page (never cached: it pins the asset hashes).
-pub async fn index_show(State(state): State<AppState>) -> Response {
+pub async fn index_show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match &state.web.index {
         Some(html) => {
-            let mut res = html.clone().into_response();
+            let (body, encoding) = html.negotiate(&headers);
+            let mut res = body.into_response();
             let h = res.headers_mut();
+            if let Some(encoding) = encoding {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
+            h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
             h.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
@@ -258,13 +314,16 @@ fn is_hashed_asset(path: &str) -> bool {
         .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Fallback: a file from `dist/`, else the router's `{"error":"Not Found"}`.
+/// Fallback: a file from `dist/` (its precompressed `.br` or `.gz` sibling when the client
+/// accepts one), else the router's `{"error":"Not Found"}`.
 pub async fn static_show(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     if !(req.method() == Method::GET || req.method() == Method::HEAD) || path.starts_with("/api/") {
         return ApiError::RouteNotFound.into_response();
     }
-    let serve = tower_http::services::ServeDir::new(&state.web.dist);
+    let serve = tower_http::services::ServeDir::new(&state.web.dist)
+        .precompressed_br()
+        .precompressed_gzip();
     match serve.oneshot(req).await {
         Ok(res) if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED => {
             let mut res = res.map(Body::new);
@@ -273,8 +332,12 @@ pub async fn static_show(State(state): State<AppState>, req: Request) -> Respons
             } else {
                 "no-cache"
             };
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            let h = res.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            // Caches must keep each encoding apart, whether or not this one was encoded.
+            if !h.contains_key(header::VARY) {
+                h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            }
             res
         }
         _ => ApiError::RouteNotFound.into_response(),
@@ -315,6 +378,21 @@ mod tests {
         let csp = content_security_policy(&c, None);
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(csp.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval';"));
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        let headers = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            h
+        };
+        assert!(accepts_encoding(&headers("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts_encoding(&headers("GZIP;q=0.5"), "gzip"));
+        assert!(!accepts_encoding(&headers("br;q=0, gzip"), "br"));
+        assert!(!accepts_encoding(&headers("br;q=0.000"), "br"));
+        assert!(!accepts_encoding(&headers("identity"), "gzip"));
+        assert!(!accepts_encoding(&HeaderMap::new(), "br"));
     }
 
     #[test]

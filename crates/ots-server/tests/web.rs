@@ -67,6 +67,63 @@ async fn every_response_has_the_security_headers() {
     assert!(asset.header("cache-control").unwrap().contains("immutable"));
 }
 
+/// The build writes `.br` and `.gz` siblings of every file; the server sends the one the
+/// browser accepts, and says that the answer varies with `Accept-Encoding`.
+#[tokio::test]
+async fn precompressed_siblings_are_served_by_accept_encoding() {
+    let b = Backend::embedded();
+    let dist = b.dir().join("dist");
+    let (_, app) = new_app(&b, &[]);
+    let wasm = "/app-0123456789abcdef_bg.wasm";
+    let variants = [("", "raw bytes"), (".br", "brotli bytes"), (".gz", "gzip bytes")];
+    for (ext, body) in variants {
+        std::fs::write(dist.join(format!("{}{ext}", &wasm[1..])), body).unwrap();
+    }
+    let fetch = |path: &'static str, accept: &'static str| {
+        let app = app.clone();
+        async move {
+            let req = Request::get(path).header(header::ACCEPT_ENCODING, accept);
+            send(&app, req.body(Body::empty()).unwrap()).await
+        }
+    };
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), "brotli bytes"),
+        ("gzip", Some("gzip"), "gzip bytes"),
+        ("br;q=0, gzip;q=0.5", Some("gzip"), "gzip bytes"),
+        ("identity", None, "raw bytes"),
+    ] {
+        let res = fetch(wasm, accept).await;
+        assert_eq!(res.status, StatusCode::OK, "{accept}");
+        assert_eq!(res.header("content-encoding"), encoding, "{accept}");
+        assert_eq!(res.body, body.as_bytes(), "{accept}");
+        assert_eq!(res.header("vary"), Some("Accept-Encoding"), "{accept}");
+        assert!(res.header("cache-control").unwrap().contains("immutable"));
+    }
+    // A file without siblings is sent as is, still with `Vary`.
+    let plain = fetch("/app-0123456789abcdef.js", "br").await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("vary"), Some("Accept-Encoding"));
+}
+
+/// The index page is held in memory with its siblings, and negotiated the same way.
+#[tokio::test]
+async fn the_index_page_is_sent_precompressed() {
+    let b = Backend::embedded();
+    let dist = dist_dir(b.dir());
+    std::fs::write(dist.join("index.html.br"), "brotli index").unwrap();
+    let (_, app) = new_app(&b, &[]);
+    let req = Request::get("/").header(header::ACCEPT_ENCODING, "gzip, br");
+    let res = send(&app, req.body(Body::empty()).unwrap()).await;
+    assert_eq!(res.header("content-encoding"), Some("br"));
+    assert_eq!(res.body, "brotli index".as_bytes());
+    assert_eq!(res.header("vary"), Some("Accept-Encoding"));
+    // No gzip sibling: a gzip-only client gets the page as is.
+    let req = Request::get("/").header(header::ACCEPT_ENCODING, "gzip");
+    let res = send(&app, req.body(Body::empty()).unwrap()).await;
+    assert_eq!(res.header("content-encoding"), None);
+    assert!(String::from_utf8_lossy(&res.body).contains("init();"));
+}
+
 #[tokio::test]
 async fn frame_ancestors_and_connect_src_are_configurable() {
     let b = Backend::embedded();
