@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
-# Builds the release dist/ that users get (and that the end-to-end tests load).
+# Builds the release dist/ that users get (and that the end-to-end tests load): the full app
+# (Trunk), the recipient's small build beside it, the boot script that picks one, the embed
+# loader, the page's CSP, and brotli and gzip siblings of every file.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$OTS_ROOT"
+target="${CARGO_TARGET_DIR:-$OTS_ROOT/target}"
+
 trunk build --release
-# Brotli and gzip siblings of every file, which ots-server sends to browsers that accept them.
-scripts/precompress.py dist
+
+# The recipient's screen alone (src/bin/ots-reveal.rs), built like Trunk builds the app.
+cargo build --locked --profile wasm-release --target wasm32-unknown-unknown --bin ots-reveal
+pkg="$target/recipient-pkg"
+rm -rf "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name ots-reveal \
+  "$target/wasm32-unknown-unknown/wasm-release/ots-reveal.wasm"
+wasm-opt -Oz "$pkg/ots-reveal_bg.wasm" -o "$pkg/ots-reveal_bg.wasm"
+
+# In this order: the embed loader reads Trunk's loader, which the boot script then replaces;
+# the CSP is written for the final page; the siblings are made last.
+python3 scripts/embed-loader.py dist
+python3 scripts/entries.py dist "$pkg"
+python3 scripts/csp-meta.py dist
+python3 scripts/precompress.py dist

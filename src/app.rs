@@ -8,7 +8,7 @@ use crate::api::{self, Api, Credentials};
 use crate::components::When;
 use crate::config::{ConfigProblem, Settings, Value};
 use crate::i18n::{self, I18n, Key, Table, tr};
-use crate::pages::{Create, Receipt, Recent, Reveal, Sent};
+use crate::pages::Screens;
 use crate::storage;
 
 /// What every screen shares, as a `Copy` handle from context.
@@ -190,6 +190,8 @@ pub fn App(
     /// Settings from an embedding element, if the app is mounted into a host page.
     #[prop(optional)]
     embedded: Option<Value>,
+    /// The screens this build carries (`pages::all`, or `pages::recipient`).
+    screens: Screens,
 ) -> impl IntoView {
     let i18n = I18n::new();
     provide_context(i18n);
@@ -229,12 +231,8 @@ pub fn App(
     });
 
     let screen = move || match state.route.get() {
-        Ok(Route::Create) => view! { <Create /> }.into_any(),
-        Ok(Route::Reveal(link)) => view! { <Reveal link=link /> }.into_any(),
-        Ok(Route::Receipt(link)) => view! { <Receipt link=link /> }.into_any(),
-        Ok(Route::Recent) => view! { <Recent /> }.into_any(),
-        Ok(Route::History) => view! { <Sent /> }.into_any(),
-        Err(LinkError::UnknownRoute) => view! { <Create /> }.into_any(),
+        Ok(route) => screens(route),
+        Err(LinkError::UnknownRoute) => screens(Route::Create),
         Err(_) => view! {
             <section class="card" aria-labelledby="damaged-title">
                 <h1 id="damaged-title">{tr(Key::DamagedLinkTitle)}</h1>

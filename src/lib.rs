@@ -29,9 +29,10 @@ pub fn mark(name: &str) {
     }
 }
 
-/// Mounts the app: into `<div data-ots-app>` of a host page (with settings from its data
-/// attributes) when there is one, else into `<body>`.
-pub fn mount() {
+/// Mounts the app with `screens` (`pages::all`, or `pages::recipient` for the small build
+/// that opens secret links): into `<div data-ots-app>` of a host page (with settings from
+/// its data attributes) when there is one, else into `<body>`.
+pub fn mount(screens: pages::Screens) {
     mark("ots:main");
     let host = leptos::prelude::document()
         .query_selector("[data-ots-app]")
@@ -51,11 +52,11 @@ pub fn mount() {
                 pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             );
             leptos::mount::mount_to(element, move || {
-                leptos::view! { <app::App embedded=value.clone() /> }
+                leptos::view! { <app::App embedded=value.clone() screens=screens /> }
             })
             .forget();
         }
-        None => leptos::mount::mount_to_body(|| leptos::view! { <app::App /> }),
+        None => leptos::mount::mount_to_body(move || leptos::view! { <app::App screens=screens /> }),
     }
 }
 

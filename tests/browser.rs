@@ -114,7 +114,7 @@ async fn mount_at(hash: &str) {
         .expect("body")
         .append_child(&host)
         .expect("append");
-    leptos::mount::mount_to(host, || leptos::view! { <ots_web::app::App /> }).forget();
+    leptos::mount::mount_to(host, || leptos::view! { <ots_web::app::App screens=ots_web::pages::all /> }).forget();
     sleep(50).await;
 }
 

@@ -180,6 +180,8 @@ pub fn Reveal(
         Signal::derive(move || revealed.with(|v| v.as_deref().cloned().unwrap_or_default()));
     let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
     let secret_key = StoredValue::new(link.secret_key.clone());
+    // Marks when the Reveal button works, for the bench's per-screen figures.
+    Effect::new(move |_| crate::mark("ots:screen"));
 
     view! {
         <section class="card reveal" aria-labelledby="reveal-title">

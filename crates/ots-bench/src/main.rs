@@ -30,101 +30,230 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn compressed_len(path: &Path, tool: &[&str]) -> usize {
-    let out = Command::new(tool[0])
-        .args(&tool[1..])
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("{} is missing ({e}): run scripts/setup.sh", tool[0]));
-    out.stdout.len()
+fn file_len(path: &Path) -> usize {
+    std::fs::metadata(path).map_or(0, |m| m.len() as usize)
 }
 
-/// First-load bytes: what a visitor downloads before the form works.
-fn sizes(dist: &Path) {
-    let mut rows: Vec<(&str, usize, usize, usize)> = Vec::new();
-    let mut total = ("total", 0, 0, 0);
-    for (label, ext) in [
-        ("html", "html"),
-        ("js", "js"),
-        ("wasm", "wasm"),
-        ("css", "css"),
-    ] {
-        let mut row = (label, 0, 0, 0);
-        for entry in std::fs::read_dir(dist).expect("dist/").flatten() {
-            let path = entry.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            // The embedding files are copies for host pages, not part of the first load.
-            let embedding = name == "embed.html" || name.starts_with("ots-embed.");
-            if !embedding && path.extension().and_then(|e| e.to_str()) == Some(ext) {
-                row.1 += std::fs::metadata(&path)
-                    .map(|m| m.len() as usize)
-                    .unwrap_or(0);
-                row.2 += compressed_len(&path, &["gzip", "-9", "-c"]);
-                row.3 += compressed_len(&path, &["brotli", "-q", "11", "-c"]);
-            }
-        }
-        total.1 += row.1;
-        total.2 += row.2;
-        total.3 += row.3;
-        rows.push(row);
+/// A screen as a first-time visitor meets it, in a fresh Chromium profile.
+#[derive(Default)]
+struct ScreenLoad {
+    /// Bytes on the wire, headers included, until the screen works (Resource Timing's
+    /// `transferSize`: what Chromium's network stack received, the same count as CDP's
+    /// `encodedDataLength`). Prefetches after that are not counted.
+    wire: f64,
+    /// The same-origin paths fetched until then.
+    paths: Vec<String>,
+    /// The field (or button) is in the DOM and the load event has ended: "ready".
+    ready: f64,
+    /// The app's `ots:screen` mark: its code is in and the screen works (NaN for peers).
+    works: f64,
+    /// The first subresource was requested: until then the browser is starting the page.
+    first_request: f64,
+    /// The wasm was downloaded.
+    wasm_loaded: f64,
+    /// The wasm's `main` started.
+    main: f64,
+}
+
+/// Loads `url` in a fresh profile and waits until `selector` is in the DOM, the load event
+/// has ended and, for our app, the screen works. A script that runs before the page's own
+/// notes when `selector` first appears, whether in the HTML or built by script.
+async fn load_screen(url: &str, selector: &str, ours: bool) -> ScreenLoad {
+    let browser = Browser::start().await;
+    browser
+        .on_new_document(&format!(
+            "window.__seen = NaN;\
+             new MutationObserver((_, obs) => {{\
+               if (document.querySelector({selector:?})) {{\
+                 window.__seen = performance.now(); obs.disconnect();\
+               }}\
+             }}).observe(document, {{childList: true, subtree: true}});"
+        ))
+        .await;
+    browser.client.goto(url).await.expect("open");
+    let measured = browser
+        .client
+        .execute_async(
+            "const [ours, done] = arguments;\
+             const at = n => (performance.getEntriesByName(n)[0] || {startTime: NaN}).startTime;\
+             const poll = () => {\
+               const nav = performance.getEntriesByType('navigation')[0];\
+               const loaded = nav && nav.loadEventEnd > 0;\
+               if (!loaded || isNaN(window.__seen) || (ours && isNaN(at('ots:screen')))) {\
+                 return setTimeout(poll, 5);\
+               }\
+               const res = performance.getEntriesByType('resource');\
+               const wasm = res.find(r => r.name.includes('.wasm')) || {responseEnd: NaN};\
+               done({\
+                 wire: [nav, ...res].reduce((sum, r) => sum + r.transferSize, 0),\
+                 paths: [nav, ...res].map(r => new URL(r.name).pathname),\
+                 ready: Math.max(nav.loadEventEnd, window.__seen),\
+                 works: at('ots:screen'),\
+                 first_request: Math.min(...res.map(r => r.startTime)),\
+                 wasm_loaded: wasm.responseEnd,\
+                 main: at('ots:main'),\
+               });\
+             };\
+             poll();",
+            vec![serde_json::json!(ours)],
+        )
+        .await
+        .expect("the screen loads");
+    browser.close().await;
+    let number = |k: &str| measured[k].as_f64().unwrap_or(f64::NAN);
+    ScreenLoad {
+        wire: number("wire"),
+        paths: serde_json::from_value(measured["paths"].clone()).unwrap_or_default(),
+        ready: number("ready"),
+        works: number("works"),
+        first_request: number("first_request"),
+        wasm_loaded: number("wasm_loaded"),
+        main: number("main"),
     }
-    rows.push(total);
-    println!("\n## First load (dist/)\n");
-    println!("| file | raw | gzip -9 | brotli |");
-    println!("|---|---:|---:|---:|");
-    for (label, raw, gz, br) in rows {
+}
+
+/// A recipient's link, made by the CLI as a user would.
+fn reveal_link(server: &Server) -> String {
+    let ots = ots_testkit::root().join("target/release/ots");
+    let out = Command::new(&ots)
+        .args(["share", "--server", &server.url])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"bench secret")?;
+            child.wait_with_output()
+        })
+        .unwrap_or_else(|e| panic!("{} ({e}): build ots-cli", ots.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// PrivateBin (the lightest peer), served by `php -S` from the folder named by
+/// `OTS_BENCH_PRIVATEBIN` (its release tree, e.g. tag 2.0.6), for the side-by-side figure.
+fn privatebin() -> Option<ots_testkit::Service> {
+    let dir = std::env::var_os("OTS_BENCH_PRIVATEBIN")?;
+    let port = ots_testkit::free_port();
+    Some(ots_testkit::Service::start(
+        Command::new("php")
+            .args(["-S", &format!("127.0.0.1:{port}"), "-t"])
+            .arg(dir),
+        port,
+        "php -S (PrivateBin)",
+    ))
+}
+
+/// Each screen's bytes on the wire and timings, over `runs` fresh profiles, with
+/// PrivateBin's create screen loaded in the same rounds when it is there.
+async fn screens(server: &Server, runs: usize) {
+    let reveal = reveal_link(server);
+    let peer = privatebin();
+    let mut create = Vec::new();
+    let mut recipient = Vec::new();
+    let mut peer_loads = Vec::new();
+    for _ in 0..runs {
+        create.push(load_screen(&server.url, "#secret", true).await);
+        recipient.push(load_screen(&reveal, "[data-testid=reveal]", true).await);
+        if let Some(peer) = &peer {
+            let url = format!("http://127.0.0.1:{}/", peer.port);
+            peer_loads.push(load_screen(&url, "#message", false).await);
+        }
+    }
+    let dist = Server::dist();
+    println!("\n## Each screen as a first-time visitor meets it (fresh Chromium profile)\n");
+    println!(
+        "Bytes are on the wire through `ots-server` until the screen works (headers included), \
+         then the same files as a static host sends them precompressed."
+    );
+    println!(
+        "\n| screen | on the wire | static gzip -9 | static brotli | ready | works | runs | target |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    let row = |label: &str, loads: &[ScreenLoad], target: &str| {
+        let files: std::collections::BTreeSet<&String> =
+            loads.iter().flat_map(|l| &l.paths).collect();
+        let sibling = |path: &str, ext: &str| {
+            let file = dist.join(path.trim_start_matches('/'));
+            let file = if path == "/" {
+                dist.join("index.html")
+            } else {
+                file
+            };
+            let mut name = file.clone().into_os_string();
+            name.push(ext);
+            match file_len(Path::new(&name)) {
+                0 => file_len(&file),
+                n => n,
+            }
+        };
+        let static_size = |ext: &str| files.iter().map(|p| sibling(p, ext)).sum::<usize>();
+        let kb = |bytes: f64| bytes / 1024.0;
         println!(
-            "| {label} | {:.1} KB | {:.1} KB | {:.1} KB |",
-            raw as f64 / 1024.0,
-            gz as f64 / 1024.0,
-            br as f64 / 1024.0
+            "| {label} | {:.1} KB | {:.1} KB | {:.1} KB | {:.0} ms | {:.0} ms | {} | {target} |",
+            kb(median(loads.iter().map(|l| l.wire).collect())),
+            kb(static_size(".gz") as f64),
+            kb(static_size(".br") as f64),
+            median(loads.iter().map(|l| l.ready).collect()),
+            median(loads.iter().map(|l| l.works).collect()),
+            loads.len(),
+        );
+    };
+    row("create", &create, "≤ 100 KB");
+    row("reveal", &recipient, "≤ 100 KB");
+    let ours = median(create.iter().map(|l| l.ready).collect());
+    if !peer_loads.is_empty() {
+        let theirs = median(peer_loads.iter().map(|l| l.ready).collect());
+        println!(
+            "| PrivateBin 2.0.6 create (php -S) | {:.1} KB | | | {theirs:.0} ms | | {} | |",
+            median(peer_loads.iter().map(|l| l.wire).collect()) / 1024.0,
+            peer_loads.len()
+        );
+        println!(
+            "\nReady, create screen vs PrivateBin in the same rounds: **{:.2}×** (target ≤ 0.5×).",
+            ours / theirs
+        );
+    } else {
+        println!(
+            "\n(Set `OTS_BENCH_PRIVATEBIN` to PrivateBin's release folder for the side-by-side figure.)"
         );
     }
-}
-
-/// Where a page load's time went, in ms from navigation start.
-#[derive(Default)]
-struct Startup {
-    /// The secret field is in the DOM and the load event has ended: the "ready" figure.
-    ready: Vec<f64>,
-    /// The first subresource (CSS, JS or wasm) was requested: until then the browser
-    /// is starting the page (renderer, parser), whatever the page is.
-    first_request: Vec<f64>,
-    /// The wasm was downloaded.
-    wasm_loaded: Vec<f64>,
-    /// The wasm's `main` started (compiled and instantiated).
-    main: Vec<f64>,
-}
-
-/// Ready, and its breakdown, in a fresh Chromium profile each time.
-async fn ready(server: &Server, runs: usize) -> Startup {
-    let mut out = Startup::default();
-    for _ in 0..runs {
-        let browser = Browser::start().await;
-        browser.client.goto(&server.url).await.expect("open");
-        browser.find("secret").await;
-        let t = browser
-            .eval(
-                "const nav = performance.getEntriesByType('navigation')[0];\
-                 const at = n => (performance.getEntriesByName(n)[0] || {startTime: NaN}).startTime;\
-                 const res = performance.getEntriesByType('resource');\
-                 const wasm = res.find(r => r.name.endsWith('.wasm')) || {responseEnd: NaN};\
-                 return [Math.max(nav.loadEventEnd, at('ots:secret-field')),\
-                   Math.min(...res.map(r => r.startTime)), wasm.responseEnd, at('ots:main')];",
-            )
-            .await;
-        let t: Vec<f64> = serde_json::from_value(t).unwrap_or_default();
-        let get = |i: usize| t.get(i).copied().unwrap_or(f64::NAN);
-        out.ready.push(get(0));
-        out.first_request.push(get(1));
-        out.wasm_loaded.push(get(2));
-        out.main.push(get(3));
-        browser.close().await;
+    println!("\nFiles the create and reveal screens fetched: {}", {
+        let mut all: Vec<&String> = create
+            .iter()
+            .chain(&recipient)
+            .flat_map(|l| &l.paths)
+            .collect();
+        all.sort();
+        all.dedup();
+        all.iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    println!("\n| create screen, start-up breakdown | median |\n|---|---:|");
+    for (label, pick) in [
+        (
+            "first subresource requested",
+            (|l: &ScreenLoad| l.first_request) as fn(&ScreenLoad) -> f64,
+        ),
+        ("wasm downloaded", |l| l.wasm_loaded),
+        ("wasm `main` started", |l| l.main),
+        ("ready", |l| l.ready),
+        ("works (`ots:screen`)", |l| l.works),
+    ] {
+        println!(
+            "| {label} | {:.0} ms |",
+            median(create.iter().map(pick).collect())
+        );
     }
-    out
 }
 
 /// Click "create" to link shown, for an encrypted secret of `bytes`.
@@ -317,7 +446,6 @@ async fn main() -> std::process::ExitCode {
     }
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("# ots-bench ({cpus} CPUs, loopback, release builds)");
-    sizes(&Server::dist());
 
     let server = Server::start(&[
         "--secret-max-bytes",
@@ -327,26 +455,10 @@ async fn main() -> std::process::ExitCode {
         "--rate-limit-reveals",
         "0",
     ]);
+    screens(&server, if quick { 5 } else { 9 }).await;
     println!("\n## Browser (headless Chromium)\n");
     println!("| figure | median | min | max | runs | target |");
     println!("|---|---:|---:|---:|---:|---|");
-    let startup = ready(&server, if quick { 5 } else { 9 }).await;
-    print_timing(
-        "ready: secret field in DOM + load event",
-        &startup.ready,
-        "≤ 100 ms",
-    );
-    print_timing(
-        "… of which: first subresource requested",
-        &startup.first_request,
-        "",
-    );
-    print_timing("… wasm downloaded", &startup.wasm_loaded, "");
-    print_timing(
-        "… wasm `main` started (compiled, instantiated)",
-        &startup.main,
-        "",
-    );
     let create = create_to_link(&server, 10 * 1024, 20).await;
     print_timing(
         "click create → link shown, encrypted 10 KB",

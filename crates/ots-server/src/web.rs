@@ -74,8 +74,13 @@ fn accepts_encoding(headers: &HeaderMap, coding: &str) -> bool {
         .flat_map(|v| v.split(','))
         .any(|item| {
             let mut parts = item.split(';').map(str::trim);
-            let weight = |p: &str| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok());
-            parts.next().is_some_and(|name| name.eq_ignore_ascii_case(coding))
+            let weight = |p: &str| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+            };
+            parts
+                .next()
+                .is_some_and(|name| name.eq_ignore_ascii_case(coding))
                 && parts.all(|p| weight(p).is_none_or(|q| q > 0.0))
         })
 }

@@ -75,7 +75,11 @@ async fn precompressed_siblings_are_served_by_accept_encoding() {
     let dist = b.dir().join("dist");
     let (_, app) = new_app(&b, &[]);
     let wasm = "/app-0123456789abcdef_bg.wasm";
-    let variants = [("", "raw bytes"), (".br", "brotli bytes"), (".gz", "gzip bytes")];
+    let variants = [
+        ("", "raw bytes"),
+        (".br", "brotli bytes"),
+        (".gz", "gzip bytes"),
+    ];
     for (ext, body) in variants {
         std::fs::write(dist.join(format!("{}{ext}", &wasm[1..])), body).unwrap();
     }

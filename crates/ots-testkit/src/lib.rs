@@ -553,6 +553,22 @@ impl Browser {
             .expect("emulate the colour scheme");
     }
 
+    /// Runs `script` at the start of every document this browser opens from now on, before
+    /// the page's own scripts (Chrome DevTools `Page.addScriptToEvaluateOnNewDocument`;
+    /// WebDriver's scripts run in the page, so its CSP does not apply to them).
+    pub async fn on_new_document(&self, script: &str) {
+        self.client
+            .issue_cmd(Post {
+                path: "goog/cdp/execute",
+                body: serde_json::json!({
+                    "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                    "params": {"source": script}
+                }),
+            })
+            .await
+            .expect("add a script for new documents");
+    }
+
     /// The console messages since the last call, Chromium's own advisories (`[DOM] …`)
     /// included, as `LEVEL message`.
     pub async fn console(&self) -> Vec<String> {
@@ -602,6 +618,28 @@ impl Browser {
             )
             .await;
         result.as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Another program serving on a local port (a peer's web app for the bench, say), stopped
+/// with its process group when dropped.
+pub struct Service {
+    child: Child,
+    pub port: u16,
+}
+
+impl Service {
+    /// Starts `command` (which must listen on `port`) and waits until the port accepts.
+    pub fn start(command: &mut Command, port: u16, what: &str) -> Service {
+        let child = spawn_in_group(command.stdout(Stdio::null()).stderr(Stdio::null()));
+        wait_for_port(port, what);
+        Service { child, port }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
     }
 }
 

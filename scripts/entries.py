@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Gives the page a boot script that starts the smallest build for the screen in the address
+bar: the recipient's build (`ots-reveal`, the Reveal screen alone) for secret links
+(`#/s/…`), the full app (Trunk's `ots-web`) for everything else.
+
+Usage: entries.py DIST RECIPIENT_PKG. RECIPIENT_PKG holds wasm-bindgen's `ots-reveal.js` and
+`ots-reveal_bg.wasm` (built and optimized by scripts/build-app.sh). Trunk's inline loader
+and its preloads are replaced by the external boot script, so the page needs no inline
+script at all, and a recipient never downloads the full app.
+"""
+import hashlib
+import os
+import re
+import shutil
+import sys
+
+dist, recipient_pkg = sys.argv[1], sys.argv[2]
+index_path = os.path.join(dist, "index.html")
+html = open(index_path, encoding="utf-8").read()
+
+loader = re.search(r"<script type=\"module\"[^>]*>(.*?)</script>\s*", html, re.S)
+full_js = loader and re.search(r"from '\./([^']+\.js)'", loader.group(1))
+full_wasm = loader and re.search(r"module_or_path: '\./([^']+\.wasm)'", loader.group(1))
+if not (full_js and full_wasm):
+    sys.exit("entries: cannot find Trunk's loader in index.html")
+full_js, full_wasm = full_js.group(1), full_wasm.group(1)
+html = html.replace(loader.group(0), "")
+# Trunk's preloads would fetch the full app on every screen.
+for name in (full_js, full_wasm):
+    html = re.sub(r'\s*<link rel="(?:module)?preload" href="\./%s"[^>]*>' % re.escape(name), "", html)
+
+
+def hashed_copy(source, stem, suffix):
+    """Copies `source` into dist as `<stem>-<16 hex of its content><suffix>`."""
+    digest = hashlib.sha256(open(source, "rb").read()).hexdigest()[:16]
+    name = "%s-%s%s" % (stem, digest, suffix)
+    shutil.copyfile(source, os.path.join(dist, name))
+    return name
+
+
+recipient_wasm = hashed_copy(os.path.join(recipient_pkg, "ots-reveal_bg.wasm"), "ots-reveal", "_bg.wasm")
+recipient_js = hashed_copy(os.path.join(recipient_pkg, "ots-reveal.js"), "ots-reveal", ".js")
+
+boot = """// Starts the smallest build for the screen in the address bar: the recipient's screen
+// alone for a secret link, else the full app. Either build loads the page again when the
+// user moves to a screen it does not carry.
+const recipient = /^#\\/?s\\//.test(location.hash);
+const [js, wasm] = recipient
+  ? ['./%(recipient_js)s', './%(recipient_wasm)s']
+  : ['./%(full_js)s', './%(full_wasm)s'];
+try {
+  const bindings = await import(js);
+  await bindings.default({ module_or_path: new URL(wasm, import.meta.url) });
+  window.wasmBindings = bindings;
+} catch (error) {
+  // Offline, or a page cached from before a deploy whose files are gone.
+  const note = document.createElement('p');
+  note.setAttribute('role', 'alert');
+  note.className = 'boot-error';
+  note.textContent = 'The app could not load (' + error.message + '). Check your connection, then reload the page.';
+  document.body.append(note);
+}
+""" % dict(recipient_js=recipient_js, recipient_wasm=recipient_wasm, full_js=full_js, full_wasm=full_wasm)
+boot_path = os.path.join(dist, "boot.js")
+open(boot_path, "w", encoding="utf-8").write(boot)
+boot_name = hashed_copy(boot_path, "boot", ".js")
+os.remove(boot_path)
+
+tag = '<script type="module" src="./%s"></script>' % boot_name
+html = html.replace("</head>", "  %s\n  </head>" % tag, 1)
+if tag not in html:
+    sys.exit("entries: index.html has no </head>")
+open(index_path, "w", encoding="utf-8").write(html)
