@@ -9,6 +9,7 @@ and its preloads are replaced by the external boot script, so the page needs no 
 script at all, and a recipient never downloads the full app.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -41,32 +42,66 @@ def hashed_copy(source, stem, suffix):
 recipient_wasm = hashed_copy(os.path.join(recipient_pkg, "ots-reveal_bg.wasm"), "ots-reveal", "_bg.wasm")
 recipient_js = hashed_copy(os.path.join(recipient_pkg, "ots-reveal.js"), "ots-reveal", ".js")
 
+# What the page says if no build can load, in the app's six languages.
+BOOT_FAILED = {
+    "en": "The app could not load. Check your connection, then reload the page.",
+    "sv": "Appen kunde inte laddas. Kontrollera anslutningen och ladda sedan om sidan.",
+    "uk": "Не вдалося завантажити застосунок. Перевірте з’єднання, потім перезавантажте сторінку.",
+    "ja": "アプリを読み込めませんでした。接続を確認してから、ページを再読み込みしてください。",
+    "ko": "앱을 불러오지 못했습니다. 연결을 확인한 다음 페이지를 새로 고치세요.",
+    "zh": "应用无法加载。请检查网络连接，然后重新加载页面。",
+}
+
+# A classic script in <head>: it runs before the body is drawn, so the static first screen
+# is hidden at once for other screens' links, and the build starts downloading at once.
 boot = """// Starts the smallest build for the screen in the address bar: the recipient's screen
 // alone for a secret link, else the full app. Either build loads the page again when the
 // user moves to a screen it does not carry.
-const recipient = /^#\\/?s\\//.test(location.hash);
-const [js, wasm] = recipient
-  ? ['./%(recipient_js)s', './%(recipient_wasm)s']
-  : ['./%(full_js)s', './%(full_wasm)s'];
-try {
-  const bindings = await import(js);
-  await bindings.default({ module_or_path: new URL(wasm, import.meta.url) });
-  window.wasmBindings = bindings;
-} catch (error) {
-  // Offline, or a page cached from before a deploy whose files are gone.
-  const note = document.createElement('p');
-  note.setAttribute('role', 'alert');
-  note.className = 'boot-error';
-  note.textContent = 'The app could not load (' + error.message + '). Check your connection, then reload the page.';
-  document.body.append(note);
-}
-""" % dict(recipient_js=recipient_js, recipient_wasm=recipient_wasm, full_js=full_js, full_wasm=full_wasm)
+(() => {
+  const root = document.documentElement;
+  const hash = location.hash;
+  root.classList.add('js');
+  // The static first screen is the create screen's.
+  if (hash && hash !== '#' && hash !== '#/') root.classList.add('deep-link');
+  const recipient = /^#\\/?s\\//.test(hash);
+  const base = document.currentScript.src;
+  const [js, wasm] = recipient
+    ? ['./%(recipient_js)s', './%(recipient_wasm)s']
+    : ['./%(full_js)s', './%(full_wasm)s'];
+  const wasmResponse = fetch(new URL(wasm, base));
+  const parsed = new Promise((done) => {
+    if (document.readyState === 'loading') addEventListener('DOMContentLoaded', done, { once: true });
+    else done();
+  });
+  import(new URL(js, base).href)
+    .then((bindings) => parsed.then(() => bindings.default({ module_or_path: wasmResponse })).then(() => {
+      window.wasmBindings = bindings;
+    }))
+    .catch(() => parsed.then(() => {
+      // Offline, or a page cached from before a deploy whose files are gone.
+      const texts = %(texts)s;
+      const language = (navigator.languages || [navigator.language || 'en'])
+        .map((l) => String(l).slice(0, 2).toLowerCase()).find((l) => texts[l]) || 'en';
+      const note = document.createElement('p');
+      note.setAttribute('role', 'alert');
+      note.className = 'boot-error';
+      note.textContent = texts[language];
+      document.body.prepend(note);
+    }));
+})();
+""" % dict(
+    recipient_js=recipient_js,
+    recipient_wasm=recipient_wasm,
+    full_js=full_js,
+    full_wasm=full_wasm,
+    texts=json.dumps(BOOT_FAILED, ensure_ascii=False),
+)
 boot_path = os.path.join(dist, "boot.js")
 open(boot_path, "w", encoding="utf-8").write(boot)
 boot_name = hashed_copy(boot_path, "boot", ".js")
 os.remove(boot_path)
 
-tag = '<script type="module" src="./%s"></script>' % boot_name
+tag = '<script src="./%s"></script>' % boot_name
 html = html.replace("</head>", "  %s\n  </head>" % tag, 1)
 if tag not in html:
     sys.exit("entries: index.html has no </head>")

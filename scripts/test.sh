@@ -34,9 +34,11 @@ cargo test --locked -p ots-web --lib
 # screenshots in docs/screenshots/.
 if unshare --pid --fork --mount-proc true 2>/dev/null; then
   unshare --pid --fork --mount-proc cargo test --locked -p ots-web --test e2e
+  unshare --pid --fork --mount-proc cargo test --locked -p ots-web --test first_screen
   unshare --pid --fork --mount-proc cargo test --locked -p ots-web --test a11y
 else
   cargo test --locked -p ots-web --test e2e
+  cargo test --locked -p ots-web --test first_screen
   cargo test --locked -p ots-web --test a11y
 fi
 

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod load;
 pub mod messages;
 pub mod pages;
+pub mod prerender;
 pub mod storage;
 pub mod task;
 
@@ -56,7 +57,10 @@ pub fn mount(screens: pages::Screens) {
             })
             .forget();
         }
-        None => leptos::mount::mount_to_body(move || leptos::view! { <app::App screens=screens /> }),
+        None => {
+            prerender::take_over();
+            leptos::mount::mount_to_body(move || leptos::view! { <app::App screens=screens /> })
+        }
     }
 }
 

@@ -114,7 +114,11 @@ async fn mount_at(hash: &str) {
         .expect("body")
         .append_child(&host)
         .expect("append");
-    leptos::mount::mount_to(host, || leptos::view! { <ots_web::app::App screens=ots_web::pages::all /> }).forget();
+    leptos::mount::mount_to(
+        host,
+        || leptos::view! { <ots_web::app::App screens=ots_web::pages::all /> },
+    )
+    .forget();
     sleep(50).await;
 }
 

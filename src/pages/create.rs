@@ -300,7 +300,8 @@ pub fn Create() -> impl IntoView {
     let settings = state.settings;
 
     let mode = RwSignal::new(Mode::Share);
-    let secret = RwSignal::new(String::new());
+    // What was typed into the page's static field before the app started, if anything.
+    let secret = RwSignal::new(crate::prerender::take_secret());
     let passphrase = RwSignal::new(String::new());
     let show_passphrase = RwSignal::new(false);
     let ttl_choice = RwSignal::new(String::new());

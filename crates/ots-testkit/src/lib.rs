@@ -553,20 +553,24 @@ impl Browser {
             .expect("emulate the colour scheme");
     }
 
-    /// Runs `script` at the start of every document this browser opens from now on, before
-    /// the page's own scripts (Chrome DevTools `Page.addScriptToEvaluateOnNewDocument`;
-    /// WebDriver's scripts run in the page, so its CSP does not apply to them).
-    pub async fn on_new_document(&self, script: &str) {
+    /// A Chrome DevTools command, such as `Network.setBlockedURLs`, and its result.
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> serde_json::Value {
         self.client
             .issue_cmd(Post {
                 path: "goog/cdp/execute",
-                body: serde_json::json!({
-                    "cmd": "Page.addScriptToEvaluateOnNewDocument",
-                    "params": {"source": script}
-                }),
+                body: serde_json::json!({"cmd": cmd, "params": params}),
             })
             .await
-            .expect("add a script for new documents");
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
+    }
+
+    /// Runs `script` at the start of every document this browser opens from now on, before
+    /// the page's own scripts (`Page.addScriptToEvaluateOnNewDocument`; WebDriver's scripts
+    /// run in the page, so its CSP does not apply to them).
+    pub async fn on_new_document(&self, script: &str) {
+        let params = serde_json::json!({"source": script});
+        self.cdp("Page.addScriptToEvaluateOnNewDocument", params)
+            .await;
     }
 
     /// The console messages since the last call, Chromium's own advisories (`[DOM] …`)

@@ -1,0 +1,166 @@
+//! The static first screen (`index.html`) and the boot script, in headless Chromium against
+//! the real `ots-server`: what is typed before the app starts survives its start, a build
+//! that cannot load gets a clear message and loses nothing, and each link starts the build
+//! that carries its screen.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ots_testkit::{Browser, Server};
+
+/// The static screen's texts, and the app's (once it has drawn its form), in one shape.
+const TEXTS: &str = "const [root, field] = arguments[0] === 'static'\
+      ? [document.querySelector('[data-prerender]'), 'textarea']\
+      : [document.querySelector('[data-testid=app]'), '[data-testid=secret]'];\
+    const text = (s) => root.querySelector(s).textContent.trim();\
+    return [text('.brand'), text('h1'), text('label[for=secret]'),\
+      root.querySelector(field).placeholder,\
+      ...[...root.querySelectorAll('.tab')].map((t) => t.textContent.trim())];";
+
+/// Blocks the app's wasm, so the page stays on its static screen while the test types.
+async fn block_wasm(browser: &Browser, blocked: bool) {
+    browser.cdp("Network.enable", serde_json::json!({})).await;
+    let urls = if blocked { vec!["*.wasm"] } else { vec![] };
+    browser
+        .cdp(
+            "Network.setBlockedURLs",
+            serde_json::json!({ "urls": urls }),
+        )
+        .await;
+}
+
+/// Waits until `script` returns true.
+async fn wait_until(browser: &Browser, script: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while browser.eval(script).await != serde_json::json!(true) {
+        assert!(std::time::Instant::now() < deadline, "never true: {script}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn what_is_typed_before_the_app_starts_survives_its_start() {
+    let server = Server::start(&[]);
+    let browser = Browser::start().await;
+    block_wasm(&browser, true).await;
+    browser
+        .client
+        .goto(&server.url)
+        .await
+        .expect("open the app");
+    // The app cannot load: the page says so, in the user's language, and keeps the field.
+    wait_until(
+        &browser,
+        "return !!document.querySelector('.boot-error[role=alert]');",
+    )
+    .await;
+    let message = browser
+        .eval("return document.querySelector('.boot-error').textContent;")
+        .await;
+    assert!(
+        message
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not load"),
+        "{message}"
+    );
+    let static_texts = browser
+        .client
+        .execute(TEXTS, vec!["static".into()])
+        .await
+        .expect("texts");
+
+    // Typed into the static field, with the caret inside the text.
+    let typed = "typed before the app 8c1f\nsecond line";
+    browser
+        .client
+        .execute(
+            "const field = document.querySelector('[data-prerender] textarea');\
+             field.focus(); field.value = arguments[0]; field.setSelectionRange(5, 9);",
+            vec![typed.into()],
+        )
+        .await
+        .expect("type");
+
+    // Now the app starts, as the boot script starts it.
+    block_wasm(&browser, false).await;
+    let started = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             (async () => {\
+               const src = document.querySelector('script[src*=boot-]').src;\
+               const text = await (await fetch(src)).text();\
+               const [, js, wasm] = text.match(/: \\['(\\.\\/ots-web-[^']+\\.js)', '(\\.\\/[^']+\\.wasm)'\\]/);\
+               const bindings = await import(new URL(js, src).href);\
+               await bindings.default({ module_or_path: new URL(wasm, src) });\
+             })().then(() => done('started'), (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("start the app");
+    assert_eq!(started, serde_json::json!("started"));
+    assert_eq!(browser.value("secret").await, typed);
+    let state = browser
+        .eval(
+            "const field = document.querySelector('[data-testid=secret]');\
+             return [document.querySelectorAll('#secret').length,\
+               !!document.querySelector('[data-prerender]'),\
+               document.activeElement === field, field.selectionStart, field.selectionEnd];",
+        )
+        .await;
+    assert_eq!(
+        state,
+        serde_json::json!([1, false, true, 5, 9]),
+        "one field, focused, caret kept"
+    );
+
+    // The static screen says what the app says, so the page does not change under the user.
+    let app_texts = browser
+        .client
+        .execute(TEXTS, vec!["app".into()])
+        .await
+        .expect("texts");
+    assert_eq!(static_texts, app_texts);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn each_link_starts_the_build_that_carries_its_screen() {
+    let server = Server::start(&[]);
+    let browser = Browser::start().await;
+    let wasm_files = "return performance.getEntriesByType('resource')\
+        .map((r) => new URL(r.name).pathname).filter((p) => p.endsWith('.wasm'));";
+    // A secret link: the recipient's build alone, and no static create screen on view.
+    browser
+        .client
+        .goto(&format!(
+            "{}#/s/abcdefghijklmnopqrstuvwxyz0123456789",
+            server.url
+        ))
+        .await
+        .expect("open a secret link");
+    browser.find("reveal").await;
+    let fetched = browser.eval(wasm_files).await;
+    let fetched: Vec<String> = serde_json::from_value(fetched).unwrap_or_default();
+    assert!(
+        fetched.len() == 1 && fetched[0].starts_with("/ots-reveal-"),
+        "{fetched:?}"
+    );
+    let hidden = browser
+        .eval("const s = document.querySelector('[data-prerender]'); return !s || s.offsetParent === null;")
+        .await;
+    assert_eq!(hidden, serde_json::json!(true));
+    // Moving to a screen that build does not carry starts the full app.
+    browser
+        .client
+        .execute("location.hash = '#/';", vec![])
+        .await
+        .expect("go home");
+    browser.find("secret").await;
+    let fetched = browser.eval(wasm_files).await;
+    let fetched: Vec<String> = serde_json::from_value(fetched).unwrap_or_default();
+    assert!(
+        fetched.len() == 1 && fetched[0].starts_with("/ots-web-"),
+        "{fetched:?}"
+    );
+    browser.close().await;
+}
