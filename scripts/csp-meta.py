@@ -40,7 +40,7 @@ if isinstance(api, str):
 
 policy = "; ".join([
     "default-src 'none'",
-    "script-src 'self' 'wasm-unsafe-eval' " + " ".join(hashes),
+    " ".join(["script-src 'self' 'wasm-unsafe-eval'"] + hashes),
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",

@@ -662,7 +662,7 @@ fn ServerPicker(
                 <option value="origin" selected=move || choice() == "origin">{tr(Key::ServerOrigin)}</option>
                 {move || state.settings.with(|s| s.regions.clone()).into_iter().map(|r| {
                     let name = r.as_str();
-                    view! { <option value=name selected=move || choice() == name>{move || i18n.tf(Key::ServerRegion, &[("region", &name.to_uppercase())])}</option> }
+                    view! { <option value=name selected=move || choice() == name>{move || i18n.tf(Key::ServerRegion, &[("region", &name.to_ascii_uppercase())])}</option> }
                 }).collect_view()}
                 <When when=move || state.settings.with(|s| s.custom_server)>
                     <option value="custom" selected=move || choice() == "custom">{tr(Key::ServerCustom)}</option>
