@@ -2,8 +2,8 @@
 """Writes the Content-Security-Policy of a static build into its index.html as a <meta> tag.
 
 Static hosts send no headers, so the policy travels in the page: scripts only from the
-page's origin plus the hashes of Trunk's inline loader, and connections only to the page's
-origin and the API origin named in config.json. Trunk runs this after every build; run it
+page's origin (plus the hash of any inline script; the build has none), connections only to the page's
+origin and the API origin named in config.json. scripts/build-app.sh runs this after every build; run it
 again by hand (`scripts/csp-meta.py path/to/dist`) after pointing config.json's "api" at
 another origin. ots-server sends the same policy as a header (frame-ancestors only works
 there).

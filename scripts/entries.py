@@ -69,6 +69,7 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     ? ['./%(recipient_js)s', './%(recipient_wasm)s']
     : ['./%(full_js)s', './%(full_wasm)s'];
   const wasmResponse = fetch(new URL(wasm, base));
+  wasmResponse.catch(() => {}); // reported below, once, if the app cannot start
   const parsed = new Promise((done) => {
     if (document.readyState === 'loading') addEventListener('DOMContentLoaded', done, { once: true });
     else done();
