@@ -259,6 +259,31 @@ struct Created {
     value: Option<Zeroizing<String>>,
 }
 
+impl Created {
+    /// A secret the server stored as it was sent (`--plain`).
+    fn plain(
+        plan: &Plan,
+        receipt: Receipt,
+        passphrase: bool,
+        value: Option<Zeroizing<String>>,
+    ) -> Self {
+        let hint = if passphrase {
+            PassphraseHint::Gate
+        } else {
+            PassphraseHint::None
+        };
+        let secret_key = receipt.secret_key.clone().unwrap_or_default();
+        Self {
+            link: plan.links.reveal(&secret_key, None, hint),
+            receipt_link: plan.links.receipt(&receipt, None),
+            receipt,
+            encrypted: false,
+            passphrase,
+            value,
+        }
+    }
+}
+
 fn print_created(ctx: &Context, created: &Created) -> Result<()> {
     let secret_key = created.receipt.secret_key.as_deref().unwrap_or_default();
     if ctx.json {
@@ -300,15 +325,15 @@ fn print_created(ctx: &Context, created: &Created) -> Result<()> {
     Ok(())
 }
 
-/// Seals `plaintext` like the app and posts the envelope: the common path of share and
-/// of generate without `--plain`.
+/// Seals `plaintext` like the app, posts the envelope and makes its links: the one
+/// encrypted path of share and generate.
 fn share_encrypted(
     ctx: &Context,
     plan: &Plan,
     args: &CreateArgs,
     plaintext: &str,
     passphrase: Option<&str>,
-) -> Result<(Zeroizing<String>, Receipt, Option<String>)> {
+) -> Result<Created> {
     let fk = FragmentKey::from_bytes(random::<{ envelope::KEY_LEN }>()?);
     let nonce = random::<{ envelope::NONCE_LEN }>()?;
     let derived = passphrase
@@ -343,10 +368,16 @@ fn share_encrypted(
         .as_ref()
         .map_or(PassphraseHint::None, |d| PassphraseHint::Kdf(*d.params()));
     let secret_key = receipt.secret_key.clone().unwrap_or_default();
-    let link = plan.links.reveal(&secret_key, Some(fk), hint);
     // Burning needs the derived access value: the receipt link keeps it (`b=`).
     let access = derived.as_ref().map(|d| d.access().to_owned());
-    Ok((link, receipt, access))
+    Ok(Created {
+        link: plan.links.reveal(&secret_key, Some(fk), hint),
+        receipt_link: plan.links.receipt(&receipt, access),
+        receipt,
+        encrypted: true,
+        passphrase: passphrase.is_some(),
+        value: None,
+    })
 }
 
 /// `ots share [FILE]`.
@@ -362,10 +393,11 @@ pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
         }
     })?;
     let passphrase = plan.passphrase(&args.create)?;
+    let passphrase = passphrase.as_deref().map(String::as_str);
     let created = if args.create.plain {
         let mut req = ShareRequest {
             secret: secret.as_str().to_owned(),
-            options: options(&args.create, passphrase.as_deref().map(String::as_str)),
+            options: options(&args.create, passphrase),
         };
         let answer = plan.client.share(&req);
         req.secret.zeroize();
@@ -373,36 +405,9 @@ pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
         let receipt = answer?
             .map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
         warn_if_clamped(ctx, args.create.ttl, &receipt);
-        let hint = if passphrase.is_some() {
-            PassphraseHint::Gate
-        } else {
-            PassphraseHint::None
-        };
-        let secret_key = receipt.secret_key.clone().unwrap_or_default();
-        Created {
-            link: plan.links.reveal(&secret_key, None, hint),
-            receipt_link: plan.links.receipt(&receipt, None),
-            receipt,
-            encrypted: false,
-            passphrase: passphrase.is_some(),
-            value: None,
-        }
+        Created::plain(&plan, receipt, passphrase.is_some(), None)
     } else {
-        let (link, receipt, access) = share_encrypted(
-            ctx,
-            &plan,
-            &args.create,
-            &secret,
-            passphrase.as_deref().map(String::as_str),
-        )?;
-        Created {
-            link,
-            receipt_link: plan.links.receipt(&receipt, access),
-            receipt,
-            encrypted: true,
-            passphrase: passphrase.is_some(),
-            value: None,
-        }
+        share_encrypted(ctx, &plan, &args.create, &secret, passphrase)?
     };
     print_created(ctx, &created)
 }
@@ -427,9 +432,10 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
         .generate_length(args.length)
         .map_err(|e| CliError::usage(format!("--length: the {e}")))?;
     let passphrase = plan.passphrase(&args.create)?;
+    let passphrase = passphrase.as_deref().map(String::as_str);
     let created = if args.create.plain {
         let mut req = GenerateRequest {
-            options: options(&args.create, passphrase.as_deref().map(String::as_str)),
+            options: options(&args.create, passphrase),
             length: u32::try_from(length).ok(),
             character_sets: Some(sets),
         };
@@ -447,20 +453,7 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
                 message: "the server generated a secret but did not return the password".into(),
                 hint: None,
             })?;
-        let hint = if passphrase.is_some() {
-            PassphraseHint::Gate
-        } else {
-            PassphraseHint::None
-        };
-        let secret_key = receipt.secret_key.clone().unwrap_or_default();
-        Created {
-            link: plan.links.reveal(&secret_key, None, hint),
-            receipt_link: plan.links.receipt(&receipt, None),
-            receipt,
-            encrypted: false,
-            passphrase: passphrase.is_some(),
-            value: Some(value),
-        }
+        Created::plain(&plan, receipt, passphrase.is_some(), Some(value))
     } else {
         let mut fill = |buf: &mut [u8]| {
             // The OS generator does not fail once the process runs; if it ever did, a
@@ -471,20 +464,10 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
         };
         let value = password::generate(length, &sets, &mut fill)
             .map_err(|e| CliError::other(format!("cannot generate a password: {e}")))?;
-        let (link, receipt, access) = share_encrypted(
-            ctx,
-            &plan,
-            &args.create,
-            &value,
-            passphrase.as_deref().map(String::as_str),
-        )?;
+        let created = share_encrypted(ctx, &plan, &args.create, &value, passphrase)?;
         Created {
-            link,
-            receipt_link: plan.links.receipt(&receipt, access),
-            receipt,
-            encrypted: true,
-            passphrase: passphrase.is_some(),
             value: Some(value),
+            ..created
         }
     };
     print_created(ctx, &created)
