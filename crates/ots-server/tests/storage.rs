@@ -120,7 +120,8 @@ async fn a_generated_value_is_previewed_once_within_the_window(b: &Backend) {
 /// Two instances (separate app states, rate limiters and all) on one store: guesses
 /// spread across them still lock the secret, for reveal and burn alike.
 async fn twenty_wrong_passphrases_lock_the_secret_across_instances(b: &Backend) {
-    let (_, one) = new_app(b, &[]);
+    // The first instance also keeps metrics: it counts its refusals.
+    let (st, one) = new_app(b, &["--metrics-listen", "127.0.0.1:0"]);
     let (_, two) = new_app(b, &[]);
     let r = share(&one, "secret=locked&passphrase=right-one").await;
     let path = format!("/api/v1/secret/{}", s(&r, "secret_key"));
@@ -146,6 +147,20 @@ async fn twenty_wrong_passphrases_lock_the_secret_across_instances(b: &Backend) 
         )
         .await;
         assert_eq!(burn.json()["message"], "An unexpected error occurred :[");
+    }
+    let metrics = st.metrics.as_ref().unwrap().render(&st).await;
+    for line in [
+        "ots_reveals_total{outcome=\"unknown\"} 10",
+        "ots_reveals_total{outcome=\"locked\"} 1",
+        "ots_burns_total{outcome=\"locked\"} 1",
+        "ots_lockout_rejections_total{operation=\"reveal\"} 1",
+        "ots_lockout_rejections_total{operation=\"burn\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{} {line}:\n{metrics}",
+            b.kind
+        );
     }
     // Another secret is not affected.
     let other = share(&two, "secret=free&passphrase=right-one").await;
