@@ -598,3 +598,99 @@ fn metrics_count_outcomes_on_their_own_listener_without_keys_or_ips() {
         assert!(!t.contains(needle), "{needle} in:\n{t}");
     }
 }
+
+/// Three instances on one Redis under load; one is SIGKILLed mid-stream. Every create
+/// any of them acknowledged is revealed exactly once through the others.
+#[test]
+fn sigkill_of_one_instance_loses_no_acknowledged_secret() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let redis = Redis::start();
+    let url = redis.url();
+    let args = [
+        "--redis",
+        &url,
+        "--master-key",
+        KEY_A,
+        "--rate-limit-creates",
+        "0",
+        "--rate-limit-reveals",
+        "0",
+    ];
+    let mut instances: Vec<Option<Server>> = (0..3).map(|_| Some(start(fresh(), &args))).collect();
+    let ports: Vec<u16> = instances.iter().flatten().map(|s| s.port).collect();
+    let (killed, stop) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let survivors_failed = Arc::new(Mutex::new(Vec::new()));
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let (killed, stop, acked, failed, ports) = (
+                killed.clone(),
+                stop.clone(),
+                acked.clone(),
+                survivors_failed.clone(),
+                ports.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut clients: Vec<KeepAlive> =
+                    ports.iter().map(|&p| KeepAlive::new(p)).collect();
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    // Instance 2 is the one killed; once it is, only 0 and 1 get requests.
+                    let n = if killed.load(Ordering::Relaxed) { 2 } else { 3 };
+                    let at = (w + i) % n;
+                    let value = format!("k{w}-{i}");
+                    match clients[at].post("/api/v1/share", &format!("secret={value}")) {
+                        Ok(Some((200, body))) => {
+                            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push((v["secret_key"].as_str().unwrap().to_owned(), value));
+                        }
+                        // Cut off or refused by the instance being killed: never acknowledged.
+                        Ok(None) | Err(_) if at == 2 => {}
+                        other => failed
+                            .lock()
+                            .unwrap()
+                            .push(format!("instance {at}: {other:?}")),
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let victim = instances[2].take().unwrap();
+    let _ = victim.stop(); // SIGKILL
+    killed.store(true, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(1000));
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(
+        survivors_failed.lock().unwrap().is_empty(),
+        "{:?}",
+        survivors_failed.lock().unwrap()
+    );
+    let acked = acked.lock().unwrap();
+    assert!(acked.len() > 100, "too little load: {}", acked.len());
+    let (a, b) = (
+        instances[0].as_ref().unwrap(),
+        instances[1].as_ref().unwrap(),
+    );
+    for (n, (key, value)) in acked.iter().enumerate() {
+        let (first, second) = if n % 2 == 0 { (a, b) } else { (b, a) };
+        let r = reveal(first, key);
+        assert_eq!(r.json()["value"], value.as_str(), "lost {key}: {}", r.body);
+        assert_eq!(reveal(second, key).json()["message"], "Unknown secret");
+    }
+    eprintln!(
+        "{} acknowledged creates, all revealed once after the SIGKILL",
+        acked.len()
+    );
+}
