@@ -92,29 +92,31 @@ impl Default for Metrics {
     }
 }
 
-/// Which counted operation a route template is, if any.
-fn operation(route: &str) -> Option<&'static str> {
-    match route {
-        "/api/v1/share" | "/api/v1/create" | "/api/v1/generate" => Some("create"),
-        "/api/v1/secret/{key}" => Some("reveal"),
-        r if r.ends_with("/{key}/burn") => Some("burn"),
-        r if r.starts_with("/region/") => Some("region"),
-        _ => None,
+/// What a route template does, for the counters.
+enum Route {
+    /// A secret operation (`create`, `reveal`, `burn`), counted by outcome.
+    Secret(&'static str),
+    /// The region proxy, whose failures are counted.
+    Region,
+    /// Anything else: timed only.
+    Other,
+}
+
+fn route_kind(template: &str) -> Route {
+    match template {
+        "/api/v1/share" | "/api/v1/create" | "/api/v1/generate" => Route::Secret("create"),
+        "/api/v1/secret/{key}" => Route::Secret("reveal"),
+        t if t.ends_with("/{key}/burn") => Route::Secret("burn"),
+        t if t.starts_with("/region/") => Route::Region,
+        _ => Route::Other,
     }
 }
 
 impl Metrics {
     fn count(&self, route: &str, status: StatusCode, kind: Option<ErrorKind>) {
-        let outcome = if status.is_success() {
-            "ok"
-        } else {
-            kind.map_or("other", ErrorKind::as_str)
-        };
-        let family = match operation(route) {
-            Some("create") => &self.creates,
-            Some("reveal") => &self.reveals,
-            Some("burn") => &self.burns,
-            Some(_) => {
+        let op = match route_kind(route) {
+            Route::Secret(op) => op,
+            Route::Region => {
                 if let Some(k @ (ErrorKind::Upstream | ErrorKind::UpstreamTimeout)) = kind {
                     self.region_errors
                         .get_or_create(&[("kind", k.as_str())])
@@ -122,10 +124,19 @@ impl Metrics {
                 }
                 return;
             }
-            None => return,
+            Route::Other => return,
+        };
+        let outcome = if status.is_success() {
+            "ok"
+        } else {
+            kind.map_or("other", ErrorKind::as_str)
+        };
+        let family = match op {
+            "create" => &self.creates,
+            "reveal" => &self.reveals,
+            _ => &self.burns,
         };
         family.get_or_create(&[("outcome", outcome)]).inc();
-        let op = operation(route).unwrap_or("other");
         match kind {
             Some(ErrorKind::RateLimited) => {
                 self.rate_limited.get_or_create(&[("operation", op)]).inc();
