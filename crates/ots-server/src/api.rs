@@ -6,6 +6,7 @@
 use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::Response;
+use ots_core::keys::{MIN_LEN as KEY_MIN_LEN, sanitize as sanitize_key, shortkey};
 use ots_core::limits::ValidationError;
 use ots_core::password::{CharSets, PasswordError};
 use ots_core::wire::{
@@ -16,12 +17,13 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::auth::Caller;
+use crate::client_ip::ClientIp;
 use crate::crypto;
 use crate::error::{ApiError, json_response};
 use crate::mail::{looks_like_email, obscure_email};
 use crate::params::Params;
+use crate::state::AppState;
 use crate::store::{Claim, Hit, Outcome, ReceiptRecord, SecretRecord, State, StoreError};
-use crate::{AppState, ClientIp, KEY_MIN_LEN, sanitize_key, shortkey};
 
 /// How long `recent` looks back.
 const RECENT_WINDOW: u64 = 30 * 24 * 3600;
@@ -264,8 +266,8 @@ async fn store_secret(
     options: Checked,
     echo_value: bool,
 ) -> Result<Response, ApiError> {
-    let secret_key = crate::new_key().map_err(ApiError::internal)?;
-    let metadata_key = crate::new_key().map_err(ApiError::internal)?;
+    let secret_key = crypto::new_key().map_err(ApiError::internal)?;
+    let metadata_key = crypto::new_key().map_err(ApiError::internal)?;
     let ciphertext = state
         .master
         .seal(&secret_key, value.as_bytes())

@@ -18,9 +18,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
 use crate::crypto::hex_decode;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// One API account.
 #[derive(Clone, Deserialize)]

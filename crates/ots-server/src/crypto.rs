@@ -10,6 +10,7 @@
 //!   The passphrase is an access check only, never part of the key (as in v0.24+).
 //! - API token: the accounts file stores `hex(SHA-256(token))`; tokens are 256-bit
 //!   random, so a fast hash is enough and keeps authentication cheap.
+//! - new keys: [`new_key`], from 320 bits of OS randomness.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -290,6 +291,14 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
             u8::try_from(h * 16 + l).ok()
         })
         .collect()
+}
+
+/// A new key from 320 bits of OS randomness: the same base36 form as
+/// [`ots_core::keys::new_key`].
+pub fn new_key() -> Result<String, CryptoError> {
+    let mut bytes = Zeroizing::new([0u8; 40]);
+    getrandom::fill(&mut bytes[..]).map_err(|_| CryptoError::Random)?;
+    Ok(ots_core::keys::new_key(&bytes))
 }
 
 #[cfg(test)]

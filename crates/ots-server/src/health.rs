@@ -16,8 +16,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::AppState;
 use crate::error::json_response;
+use crate::state::AppState;
 
 /// Longest wait for the store's answer in `/ready`.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);

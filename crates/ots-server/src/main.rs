@@ -31,7 +31,7 @@ fn main() -> std::process::ExitCode {
             println!("{}", hash_token(&token));
             std::process::ExitCode::SUCCESS
         }
-        Some(Command::NewToken) => match ots_server::new_key() {
+        Some(Command::NewToken) => match ots_server::crypto::new_key() {
             Ok(token) => {
                 println!("token        = {token}");
                 println!("token_sha256 = {}", hash_token(&token));

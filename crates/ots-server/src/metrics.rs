@@ -22,8 +22,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::AppState;
 use crate::error::ErrorKind;
+use crate::state::AppState;
 
 type Labels = [(&'static str, &'static str); 1];
 type RouteLabels = [(&'static str, String); 1];

@@ -9,8 +9,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Merged request parameters, in arrival order (query first, then body).
 #[derive(Debug, Default, Clone)]

@@ -17,9 +17,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::params::read_limited;
+use crate::state::AppState;
 
 /// Largest upstream response body relayed.
 const MAX_RESPONSE: usize = 1024 * 1024;

@@ -12,9 +12,9 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt as _;
 
-use crate::AppState;
 use crate::config::Config;
 use crate::error::{ApiError, json_response};
+use crate::state::AppState;
 
 /// What the web side computes once at startup.
 #[derive(Debug)]
@@ -299,7 +299,7 @@ pub async fn config_show(State(state): State<AppState>) -> Response {
 
 /// Keeps only the characters a key may have (`[A-Za-z0-9_-]`), for the app route.
 fn route_key(key: &str) -> String {
-    crate::sanitize_key(key)
+    ots_core::keys::sanitize(key)
 }
 
 /// `GET /secret/:key` → `/#/s/<key>`: the recipient's link opens the app.

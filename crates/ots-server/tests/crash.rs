@@ -166,7 +166,7 @@ fn client(
     while !stop.load(Ordering::SeqCst) {
         i += 1;
         let port = port.load(Ordering::SeqCst) as u16;
-        let value = format!("crash-{id}-{i}-{}", ots_server::new_key().unwrap());
+        let value = format!("crash-{id}-{i}-{}", ots_server::crypto::new_key().unwrap());
         let started = Instant::now();
         let reply = match call(port, "/api/v1/share", &format!("secret={value}&ttl=3600")) {
             Ok(r) => r,

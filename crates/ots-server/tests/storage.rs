@@ -432,7 +432,7 @@ async fn claim_is_atomic_at_the_store_level(b: &Backend) {
     let r = share(&app, "secret=x&passphrase=abcd").await;
     let key = s(&r, "secret_key");
     let store: Arc<dyn ots_server::store::Store> = b.store.clone();
-    let now = ots_server::Clock::default().now();
+    let now = ots_server::clock::Clock::default().now();
     // Unchecked claims leave a protected secret alone.
     assert!(matches!(
         store
@@ -546,8 +546,8 @@ async fn embedded_data_survives_a_restart_with_fsync_always() {
 
 /// A secret and its receipt as the API would make them (the value is opaque here).
 fn records(now: u64, ttl: u64, custid: &str) -> (String, SecretRecord, ReceiptRecord) {
-    let sk = ots_server::new_key().unwrap();
-    let mk = ots_server::new_key().unwrap();
+    let sk = ots_server::crypto::new_key().unwrap();
+    let mk = ots_server::crypto::new_key().unwrap();
     let secret = SecretRecord {
         metadata_key: mk.clone(),
         expires_at: now + ttl,
@@ -594,7 +594,7 @@ fn append_bytes(file: &Path, bytes: &[u8]) {
 async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ots-log");
-    let now = ots_server::Clock::default().now();
+    let now = ots_server::clock::Clock::default().now();
     let (a, sa, ra) = records(now, 3600, "anon");
     let (b, sb, rb) = records(now, 3600, "anon");
     let store = EmbeddedStore::open(&path).unwrap();
@@ -656,7 +656,7 @@ async fn embedded_torn_tail_is_cut_and_the_rest_kept() {
 async fn embedded_sweep_deletes_are_replayed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ots-log");
-    let now = ots_server::Clock::default().now();
+    let now = ots_server::clock::Clock::default().now();
     let (a, sa, ra) = records(now, 3600, USER);
     let (b, sb, rb) = records(now, 60, USER);
     let store = EmbeddedStore::open(&path).unwrap();
@@ -704,7 +704,7 @@ async fn embedded_compaction_under_load_keeps_every_acknowledged_change() {
         compact_min_bytes: 0,
     };
     let store = Arc::new(EmbeddedStore::open_with(&path, opts.clone()).unwrap());
-    let now = ots_server::Clock::default().now();
+    let now = ots_server::clock::Clock::default().now();
     let mut tasks = Vec::new();
     for t in 0..16 {
         let store = store.clone();

@@ -251,6 +251,6 @@ async fn unknown_region_is_a_404() {
 #[test]
 fn log_paths_show_shortkeys_only() {
     let key = "abcdefgh".repeat(8);
-    let p = ots_server::redact_path(&format!("/api/v1/secret/{key}"));
+    let p = ots_server::middleware::redact_path(&format!("/api/v1/secret/{key}"));
     assert_eq!(p, "/api/v1/secret/abcdefgh…");
 }

@@ -79,7 +79,10 @@ pub struct SecretRecord {
 impl std::fmt::Debug for SecretRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecretRecord")
-            .field("metadata_key", &crate::shortkey(&self.metadata_key))
+            .field(
+                "metadata_key",
+                &ots_core::keys::shortkey(&self.metadata_key),
+            )
             .field("expires_at", &self.expires_at)
             .field("passphrase", &self.passphrase.is_some())
             .finish_non_exhaustive()

@@ -603,7 +603,7 @@ mod tests {
     /// A generated key whose last three digits are `end`: 36^3 is a multiple of 64, so
     /// all such keys fall in one shard.
     fn key_ending(end: &str) -> String {
-        let k = crate::new_key().expect("key");
+        let k = crate::crypto::new_key().expect("key");
         format!("{}{end}", &k[..k.len() - end.len()])
     }
 
