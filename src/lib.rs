@@ -5,6 +5,7 @@ pub mod app;
 pub mod components;
 pub mod config;
 pub mod crypto;
+pub mod draft;
 pub mod fmt;
 pub mod history;
 pub mod i18n;

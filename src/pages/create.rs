@@ -1,296 +1,18 @@
 //! Creating a secret: share or generate, optionally encrypted in this browser.
 
 use leptos::prelude::*;
-use ots_core::envelope::{self, KdfParams};
-use ots_core::link::{PassphraseHint, ReceiptLink, Region, RevealLink, Route, Server};
-use ots_core::password::{self, CharSets};
-use ots_core::wire::{GenerateRequest, Receipt, SecretOptions, ShareRequest};
+use ots_core::link::{Region, Server};
+use ots_core::password::CharSets;
 use zeroize::Zeroizing;
 
 use crate::api::{ApiError, Credentials};
-use crate::app::{focus_soon, page_url, use_app};
+use crate::app::{focus_soon, use_app};
 use crate::components::When;
-use crate::config::{Encryption, Settings};
+use crate::config::Encryption;
+use crate::draft::{Draft, Mode, Outcome, payload_len, remember, submit, validate};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::pages::Created;
-use crate::{api, crypto, fmt, messages, storage};
-
-/// Share a text, or generate a password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// The user types the secret.
-    Share,
-    /// A password is generated.
-    Generate,
-}
-
-/// What the form holds when the user presses "create".
-#[derive(Clone)]
-pub struct Draft {
-    /// Share or generate.
-    pub mode: Mode,
-    /// The secret (share mode).
-    pub secret: String,
-    /// The passphrase, empty for none.
-    pub passphrase: String,
-    /// Lifetime in seconds.
-    pub ttl: u64,
-    /// Recipient email, empty for none.
-    pub recipient: String,
-    /// Custom share domain, empty for none.
-    pub share_domain: String,
-    /// Encrypt in this browser.
-    pub encrypt: bool,
-    /// Generated password length.
-    pub length: usize,
-    /// Generated password character classes.
-    pub sets: CharSets,
-    /// Where the secret goes.
-    pub server: Server,
-    /// The language, sent to the API as `locale`.
-    pub locale: &'static str,
-}
-
-/// A created secret, as the result screen shows it.
-#[derive(Clone)]
-pub struct Outcome {
-    /// The server's receipt.
-    pub receipt: Receipt,
-    /// The link for the recipient.
-    pub link: String,
-    /// The link for the recipient without the decryption key (encrypted secrets).
-    pub link_without_key: Option<String>,
-    /// The decryption key alone, to send through another channel.
-    pub key_text: Option<String>,
-    /// The creator's private receipt link.
-    pub receipt_link: String,
-    /// The same, as a route (for the sent history).
-    pub receipt_route: ReceiptLink,
-    /// The generated password, shown once.
-    pub generated: Option<String>,
-    /// Whether the secret was encrypted in this browser.
-    pub encrypted: bool,
-}
-
-/// The byte count the server will see for `secret`: with encryption, the envelope's length.
-pub fn payload_len(secret: &str, encrypt: bool, with_passphrase: bool) -> usize {
-    if encrypt {
-        let kdf = with_passphrase.then(KdfParams::default);
-        envelope::sealed_len(secret.len(), kdf.as_ref())
-    } else {
-        secret.len()
-    }
-}
-
-/// Checks the draft before anything is sent, with the same rules the server applies.
-pub fn validate(draft: &Draft, settings: &Settings, signed_in: bool) -> Result<(), Key> {
-    let limits = &settings.limits;
-    if draft.mode == Mode::Share {
-        if draft.secret.is_empty() {
-            return Err(Key::ErrorEmptySecret);
-        }
-        let with_passphrase = !draft.passphrase.is_empty();
-        if payload_len(&draft.secret, draft.encrypt, with_passphrase) > limits.secret_max_bytes {
-            return Err(Key::ErrorSecretTooLong);
-        }
-    }
-    if !draft.passphrase.is_empty() {
-        limits
-            .check_passphrase(&draft.passphrase)
-            .map_err(|e| messages::validation(&e))?;
-    }
-    if !(limits.ttl_min..=limits.ttl_max(signed_in)).contains(&draft.ttl) {
-        return Err(Key::ErrorTtlRange);
-    }
-    if !draft.recipient.is_empty() && !signed_in {
-        return Err(Key::ErrorRecipientNeedsAccount);
-    }
-    Ok(())
-}
-
-/// Runs the whole creation: generate or take the secret, seal it when asked, post it,
-/// and build the links. The plaintext and keys are zeroized when dropped.
-async fn create(draft: Draft, state: crate::app::AppState) -> Result<Outcome, ApiError> {
-    let api = state.api_for(&draft.server);
-    let recipient: Vec<String> = (!draft.recipient.is_empty())
-        .then(|| draft.recipient.trim().to_owned())
-        .into_iter()
-        .collect();
-    let share_domain =
-        (!draft.share_domain.trim().is_empty()).then(|| draft.share_domain.trim().to_owned());
-    let locale = Some(draft.locale.to_owned());
-    let passphrase =
-        (!draft.passphrase.is_empty()).then(|| Zeroizing::new(draft.passphrase.clone()));
-    let page = page_url();
-
-    if draft.mode == Mode::Generate && !draft.encrypt {
-        let receipt = api
-            .generate(&GenerateRequest {
-                options: SecretOptions {
-                    passphrase: passphrase.as_deref().cloned(),
-                    ttl: Some(draft.ttl as i64),
-                    recipient,
-                    share_domain,
-                    locale,
-                },
-                length: Some(draft.length as u32),
-                character_sets: Some(draft.sets),
-            })
-            .await?;
-        let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
-        let generated = receipt.value.clone();
-        return Ok(outcome(
-            &draft.server,
-            receipt,
-            link,
-            None,
-            generated,
-            None,
-            &page,
-        ));
-    }
-
-    let generated = (draft.mode == Mode::Generate)
-        .then(|| password::generate(draft.length, &draft.sets, &mut crypto::fill_random));
-    let generated = match generated {
-        Some(Ok(p)) => Some(p),
-        Some(Err(_)) => {
-            return Err(ApiError::Server {
-                kind: ots_core::wire::ApiErrorKind::LengthTooLong,
-                status: 0,
-            });
-        }
-        None => None,
-    };
-    let plaintext: Zeroizing<String> = match &generated {
-        Some(p) => Zeroizing::new(p.to_string()),
-        None => Zeroizing::new(draft.secret.clone()),
-    };
-
-    if !draft.encrypt {
-        let receipt = api
-            .share(&ShareRequest {
-                secret: plaintext.to_string(),
-                options: SecretOptions {
-                    passphrase: passphrase.as_deref().cloned(),
-                    ttl: Some(draft.ttl as i64),
-                    recipient,
-                    share_domain,
-                    locale,
-                },
-            })
-            .await?;
-        let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
-        let generated = generated.map(|g| g.to_string());
-        return Ok(outcome(
-            &draft.server,
-            receipt,
-            link,
-            None,
-            generated,
-            None,
-            &page,
-        ));
-    }
-
-    let sealed =
-        crypto::seal(&plaintext, passphrase.as_deref().map(String::as_str)).map_err(|_| {
-            ApiError::Server {
-                kind: ots_core::wire::ApiErrorKind::Unexpected,
-                status: 0,
-            }
-        })?;
-    let receipt = api
-        .share(&ShareRequest {
-            secret: sealed.envelope.clone(),
-            options: SecretOptions {
-                passphrase: sealed.access.as_deref().cloned(),
-                ttl: Some(draft.ttl as i64),
-                recipient,
-                share_domain,
-                locale,
-            },
-        })
-        .await?;
-    let secret_key = receipt.secret_key.clone().unwrap_or_default();
-    let mut reveal = RevealLink {
-        secret_key,
-        key: Some(sealed.key),
-        server: draft.server.clone(),
-        passphrase: sealed.kdf.map_or(PassphraseHint::None, PassphraseHint::Kdf),
-    };
-    let link = Route::Reveal(reveal.clone()).to_url(&page);
-    let key_text = reveal.key.take().map(|k| k.to_string());
-    let without_key = Route::Reveal(reveal).to_url(&page);
-    // Burning needs the derived access value, which only this browser can make now.
-    let access = sealed.access.as_deref().cloned();
-    let mut result = outcome(
-        &draft.server,
-        receipt,
-        link,
-        Some(without_key),
-        generated.map(|g| g.to_string()),
-        access,
-        &page,
-    );
-    result.key_text = key_text;
-    Ok(result)
-}
-
-/// The recipient link for a secret sent as is: the server's own `/secret/<key>`.
-fn receipt_secret_link(
-    state: &crate::app::AppState,
-    server: &Server,
-    receipt: &Receipt,
-    page: &str,
-) -> String {
-    let key = receipt.secret_key.clone().unwrap_or_default();
-    state
-        .settings
-        .with_untracked(|s| api::server_secret_link(s, server, page, &key))
-}
-
-fn outcome(
-    server: &Server,
-    receipt: Receipt,
-    link: String,
-    link_without_key: Option<String>,
-    generated: Option<String>,
-    access: Option<String>,
-    page: &str,
-) -> Outcome {
-    let receipt_route = ReceiptLink {
-        metadata_key: receipt.metadata_key.clone(),
-        server: server.clone(),
-        access,
-    };
-    let receipt_link = Route::Receipt(receipt_route.clone()).to_url(page);
-    Outcome {
-        encrypted: link_without_key.is_some(),
-        receipt,
-        link,
-        link_without_key,
-        key_text: None,
-        receipt_link,
-        receipt_route,
-        generated,
-    }
-}
-
-/// Adds a created secret to this device's sent history (best effort: a browser without
-/// IndexedDB just keeps none).
-fn remember(outcome: &Outcome) {
-    let r = &outcome.receipt;
-    let entry = crate::history::Entry {
-        receipt: outcome.receipt_route.clone(),
-        created: r.created,
-        ttl: r.secret_ttl.unwrap_or(r.ttl),
-        passphrase: r.passphrase_required,
-    };
-    leptos::task::spawn_local(async move {
-        let _ = crate::history::remember(&entry).await;
-    });
-}
+use crate::{fmt, messages, storage};
 
 /// The create screen: the form, then the links.
 #[component]
@@ -335,7 +57,7 @@ pub fn Create() -> impl IntoView {
         move || secret.with(|s| payload_len(s, encrypt.get(), passphrase.with(|p| !p.is_empty())));
     let over = move || mode.get() == Mode::Share && used() > limit();
 
-    let action = crate::task::Task::new(move |draft: &Draft| create(draft.clone(), state));
+    let action = crate::task::Task::new(move |draft: &Draft| submit(draft.clone(), state));
     let pending = action.pending();
     Effect::new(move |_| {
         if let Some(outcome) = action.value().get() {
@@ -347,7 +69,7 @@ pub fn Create() -> impl IntoView {
                     }
                     result.set(Some(outcome));
                 }
-                Err(error) => form_error.set(Some(messages::api_error(&error))),
+                Err(error) => form_error.set(Some(error.message())),
             }
         }
     });
@@ -360,8 +82,8 @@ pub fn Create() -> impl IntoView {
         let server = state.server.get_untracked();
         let draft = Draft {
             mode: mode.get_untracked(),
-            secret: secret.get_untracked(),
-            passphrase: passphrase.get_untracked(),
+            secret: Zeroizing::new(secret.get_untracked()),
+            passphrase: Zeroizing::new(passphrase.get_untracked()),
             ttl: ttl_seconds().unwrap_or(0),
             recipient: recipient.get_untracked(),
             share_domain: share_domain.get_untracked(),
@@ -763,69 +485,5 @@ fn AccountPanel() -> impl IntoView {
                 }.into_any(),
             }}
         </details>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn draft(secret: &str) -> Draft {
-        Draft {
-            mode: Mode::Share,
-            secret: secret.into(),
-            passphrase: String::new(),
-            ttl: 3600,
-            recipient: String::new(),
-            share_domain: String::new(),
-            encrypt: true,
-            length: 20,
-            sets: CharSets::default(),
-            server: Server::Origin,
-            locale: "en",
-        }
-    }
-
-    #[test]
-    fn the_counter_includes_what_encryption_adds() {
-        assert_eq!(payload_len("abc", false, false), 3);
-        assert!(payload_len("abc", true, false) > 3 + 28);
-        assert!(payload_len("abc", true, true) > payload_len("abc", true, false));
-    }
-
-    #[test]
-    fn a_secret_that_fits_plain_may_not_fit_encrypted() {
-        let settings = Settings::default();
-        let mut d = draft(&"x".repeat(9_000));
-        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorSecretTooLong));
-        d.encrypt = false;
-        assert_eq!(validate(&d, &settings, false), Ok(()));
-    }
-
-    #[test]
-    fn bad_drafts_are_refused_before_sending() {
-        let settings = Settings::default();
-        assert_eq!(
-            validate(&draft(""), &settings, false),
-            Err(Key::ErrorEmptySecret)
-        );
-        let mut d = draft("x");
-        d.passphrase = "abc".into();
-        assert_eq!(
-            validate(&d, &settings, false),
-            Err(Key::ErrorPassphraseTooShort)
-        );
-        let mut d = draft("x");
-        d.ttl = 10;
-        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorTtlRange));
-        d.ttl = 30 * 86_400;
-        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorTtlRange));
-        assert_eq!(validate(&d, &settings, true), Ok(()));
-        let mut d = draft("x");
-        d.recipient = "a@b.example".into();
-        assert_eq!(
-            validate(&d, &settings, false),
-            Err(Key::ErrorRecipientNeedsAccount)
-        );
     }
 }

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 
 use crate::app::use_app;
 use crate::components::{CopyButton, QrCode};
+use crate::draft::Outcome;
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
-use crate::pages::create::Outcome;
 
 /// Shows the recipient link (copy, QR), the private receipt link and the details.
 #[component]
