@@ -79,9 +79,9 @@ async fn load_screen(url: &str, selector: &str, ours: bool) -> ScreenLoad {
              const poll = () => {\
                const nav = performance.getEntriesByType('navigation')[0];\
                const loaded = nav && nav.loadEventEnd > 0;\
-               if (!loaded || isNaN(window.__seen) || (ours && isNaN(at('ots:screen')))) {\
-                 return setTimeout(poll, 5);\
-               }\
+               const waiting = !loaded || isNaN(window.__seen) || (ours && isNaN(at('ots:screen')));\
+               if (waiting && performance.now() < 20000) return setTimeout(poll, 5);\
+               if (waiting) return done({stuck: [loaded, String(window.__seen), at('ots:screen'), location.href]});\
                const res = performance.getEntriesByType('resource');\
                const wasm = res.find(r => r.name.includes('.wasm')) || {responseEnd: NaN};\
                done({\
@@ -100,6 +100,7 @@ async fn load_screen(url: &str, selector: &str, ours: bool) -> ScreenLoad {
         .await
         .expect("the screen loads");
     browser.close().await;
+    assert!(measured["stuck"].is_null(), "{url} never ready: {measured}");
     let number = |k: &str| measured[k].as_f64().unwrap_or(f64::NAN);
     ScreenLoad {
         wire: number("wire"),
@@ -118,6 +119,8 @@ fn reveal_link(server: &Server) -> String {
     let out = Command::new(&ots)
         .args(["share", "--server", &server.url])
         .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .and_then(|mut child| {
             use std::io::Write as _;
