@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
 use leptos::prelude::*;
-use ots_core::link::{Region, Server};
+use ots_core::link::{self, Region, Server};
 use ots_core::wire::{
-    self, ApiErrorKind, BurnResponse, GenerateRequest, PassphraseRequest, Receipt, RevealResponse,
-    ShareRequest, StatusResponse,
+    self, ApiErrorKind, BurnResponse, Endpoint, GenerateRequest, PassphraseRequest, Receipt,
+    RevealResponse, ShareRequest, StatusResponse,
 };
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, RequestMode};
@@ -106,12 +106,12 @@ pub fn server_secret_link(
         Server::Region(region) => region.host().to_owned(),
         _ => base_url(settings, server, page_url),
     };
-    format!("{base}/secret/{key}")
+    link::server_secret_url(&base, key)
 }
 
 /// The origin of `url`, for telling a cross-origin (CORS) failure from a network one.
 fn origin_of(url: &str) -> Option<String> {
-    ots_core::link::origin(url)
+    link::origin(url)
 }
 
 /// A client for one server, with or without an account.
@@ -129,7 +129,7 @@ impl Api {
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
-        endpoint: &str,
+        endpoint: Endpoint<'_>,
         body: Option<String>,
     ) -> Result<T, ApiError> {
         let (json, status) = self.fetch_json(method, endpoint, body).await?;
@@ -140,10 +140,10 @@ impl Api {
     async fn fetch_json(
         &self,
         method: Method,
-        endpoint: &str,
+        endpoint: Endpoint<'_>,
         body: Option<String>,
     ) -> Result<(wasm_bindgen::JsValue, u16), ApiError> {
-        let url = format!("{}{}{endpoint}", self.base, wire::API_V1);
+        let url = format!("{}{endpoint}", self.base);
         let controller = AbortController::new().map_err(|_| ApiError::Network)?;
         let signal = controller.signal();
         let timer = set_timeout_with_handle(move || controller.abort(), TIMEOUT).ok();
@@ -214,23 +214,23 @@ impl Api {
 
     /// `GET /status`.
     pub async fn status(&self) -> Result<StatusResponse, ApiError> {
-        self.call(Method::GET, "/status", None).await
+        self.call(Method::GET, Endpoint::Status, None).await
     }
 
     /// `GET /authcheck`: are the credentials good?
     pub async fn authcheck(&self) -> Result<StatusResponse, ApiError> {
-        self.call(Method::GET, "/authcheck", None).await
+        self.call(Method::GET, Endpoint::Authcheck, None).await
     }
 
     /// `POST /share`.
     pub async fn share(&self, request: &ShareRequest) -> Result<Receipt, ApiError> {
-        self.call(Method::POST, "/share", Some(request.to_form()))
+        self.call(Method::POST, Endpoint::Share, Some(request.to_form()))
             .await
     }
 
     /// `POST /generate`.
     pub async fn generate(&self, request: &GenerateRequest) -> Result<Receipt, ApiError> {
-        self.call(Method::POST, "/generate", Some(request.to_form()))
+        self.call(Method::POST, Endpoint::Generate, Some(request.to_form()))
             .await
     }
 
@@ -241,18 +241,14 @@ impl Api {
         passphrase: Option<String>,
     ) -> Result<RevealResponse, ApiError> {
         let body = PassphraseRequest { passphrase }.to_form();
-        self.call(Method::POST, &format!("/secret/{key}"), Some(body))
+        self.call(Method::POST, Endpoint::Secret(key), Some(body))
             .await
     }
 
     /// `POST /receipt/<key>`: the receipt, unchanged by looking.
     pub async fn receipt(&self, key: &str) -> Result<Receipt, ApiError> {
-        self.call(
-            Method::POST,
-            &format!("/receipt/{key}"),
-            Some(String::new()),
-        )
-        .await
+        self.call(Method::POST, Endpoint::Receipt(key), Some(String::new()))
+            .await
     }
 
     /// `POST /receipt/<key>/burn`.
@@ -262,13 +258,13 @@ impl Api {
         passphrase: Option<String>,
     ) -> Result<BurnResponse, ApiError> {
         let body = PassphraseRequest { passphrase }.to_form();
-        self.call(Method::POST, &format!("/receipt/{key}/burn"), Some(body))
+        self.call(Method::POST, Endpoint::Burn(key), Some(body))
             .await
     }
 
     /// `GET /receipt/recent` (accounts only).
     pub async fn recent(&self) -> Result<Vec<Receipt>, ApiError> {
-        self.call(Method::GET, "/receipt/recent", None).await
+        self.call(Method::GET, Endpoint::Recent, None).await
     }
 }
 
