@@ -376,22 +376,62 @@ async fn recent_lists_the_accounts_receipts(b: &Backend) {
 }
 
 async fn raw_store_holds_no_plaintext(b: &Backend) {
-    let (_, app) = new_app(b, &[]);
+    let (st, app) = new_app(b, &[]);
     let plain = "PLAINTEXT-MARKER-7f3a9c";
     let pass = "PASSPHRASE-MARKER-51b2";
-    share(&app, &format!("secret={plain}&ttl=3600")).await;
-    share(&app, &format!("secret={plain}-2&passphrase={pass}")).await;
-    let res = post(&app, "/api/v1/generate", "length=40", None).await;
-    let generated = s(&res.json(), "value");
+    // What a browser sends with encryption on: an envelope of the same plaintext.
+    let key = ots_core::envelope::FragmentKey::from_bytes([7; 32]);
+    let envelope = ots_core::envelope::seal(&key, [9; 12], plain.as_bytes(), None).to_string();
+    let form = |pairs: &[(&str, &str)]| ots_core::form::encode(pairs.iter().copied());
+    let shared = [
+        share(&app, &form(&[("secret", plain), ("ttl", "3600")])).await,
+        share(&app, &form(&[("secret", plain), ("passphrase", pass)])).await,
+        share(&app, &form(&[("secret", &envelope)])).await,
+        post(&app, "/api/v1/generate", "length=40", None)
+            .await
+            .json(),
+    ];
+    let generated = s(&shared[3], "value");
     let dump = b.raw_dump().await;
     assert!(dump.len() > 100, "{}: dump is empty", b.kind);
-    let find = |needle: &str| dump.windows(needle.len()).any(|w| w == needle.as_bytes());
-    assert!(!find(plain), "{}: plaintext found in the raw store", b.kind);
-    assert!(!find(pass), "{}: passphrase found in the raw store", b.kind);
-    assert!(!find(&generated), "{}: generated value found", b.kind);
-    // The dump is real: non-secret data such as the custid is in it.
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    for needle in [plain, pass, &generated, &envelope] {
+        assert!(
+            !find(&dump, needle.as_bytes()),
+            "{}: {needle} in the raw store",
+            b.kind
+        );
+    }
+    // The same search on the store opened with the test's master key finds each value,
+    // so the raw search looked at their ciphertext; and it tells the envelope (what a
+    // browser stores) from the plaintext (what a page without encryption would store).
+    let master = ots_server::crypto::MasterKey::from_bytes([42; 32]);
+    let mut opened = Vec::new();
+    for receipt in &shared {
+        let secret_key = s(receipt, "secret_key");
+        let record = b
+            .store
+            .secret(&secret_key, st.clock.now())
+            .await
+            .expect("the store answers")
+            .expect("the secret is stored");
+        assert!(
+            find(&dump, &record.ciphertext),
+            "{}: not from the raw store",
+            b.kind
+        );
+        let value = master.open(&secret_key, &record.ciphertext).expect("opens");
+        opened.push(String::from_utf8(value.to_vec()).expect("UTF-8"));
+    }
+    assert_eq!(
+        opened,
+        [plain, plain, envelope.as_str(), generated.as_str()],
+        "{}",
+        b.kind
+    );
+    assert!(!opened[2].contains(plain), "{}", b.kind);
     assert!(
-        find("anon"),
+        find(&dump, b"anon"),
         "{}: dump does not contain the receipts",
         b.kind
     );
