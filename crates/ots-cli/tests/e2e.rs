@@ -1,21 +1,39 @@
 //! `ots` against a real `ots-server`: share and reveal in both modes, passphrases,
 //! generate, receipt, burn, recent, status, the exit codes and the refusals.
 
-mod common;
+use ots_testkit::Server;
+use ots_testkit::cli::{Ots, Run, first_line};
 
-use common::{Server, TOKEN, USER, first_line, ots};
+/// The account the test servers know.
+const USER: &str = "cli@example.com";
+/// Its API token.
+const TOKEN: &str = "cli-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// A real `ots-server` (ots-testkit's) that knows [`USER`].
+fn server() -> Server {
+    Server::with_account(USER, TOKEN, &[])
+}
+
+/// The `ots` cargo built for this test, with a clean environment.
+fn ots<I, S>(args: I) -> Ots
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    ots_testkit::cli::ots(env!("CARGO_BIN_EXE_ots"), args)
+}
 
 const TEXT: &[u8] = "line one\nünïcödé ☃ line two\n\n".as_bytes();
 
 /// `ots share` of `secret` with extra args; returns its link (first line of stdout).
 fn share(server: &Server, secret: &[u8], extra: &[&str]) -> String {
-    let mut args = vec!["share", "--server", server.url.as_str()];
+    let mut args = vec!["share", "--server", server.origin.as_str()];
     args.extend_from_slice(extra);
     let run = ots(args).stdin(secret).run().ok();
     first_line(&run)
 }
 
-fn reveal(link: &str, extra: &[&str]) -> common::Run {
+fn reveal(link: &str, extra: &[&str]) -> Run {
     let mut args = vec!["reveal", "--yes", link];
     args.extend_from_slice(extra);
     ots(args).run()
@@ -23,9 +41,9 @@ fn reveal(link: &str, extra: &[&str]) -> common::Run {
 
 #[test]
 fn share_then_reveal_encrypted_keeps_exact_bytes_and_only_once() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, TEXT, &[]);
-    let app = format!("{}/#/s/", server.url);
+    let app = format!("{}/#/s/", server.origin);
     assert!(link.starts_with(&app), "{link}");
     // `#/s/<secret key>/<43-char key>` and nothing else: the server is the app's origin.
     let rest = &link[app.len()..];
@@ -46,7 +64,7 @@ fn share_then_reveal_encrypted_keeps_exact_bytes_and_only_once() {
 
 #[test]
 fn the_server_stores_only_the_envelope() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, b"top secret value", &[]);
     // Reveal through the API directly: what the server hands out is the envelope.
     let key = link
@@ -62,10 +80,10 @@ fn the_server_stores_only_the_envelope() {
 
 #[test]
 fn share_then_reveal_plain() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, TEXT, &["--plain"]);
     assert!(
-        link.starts_with(&format!("{}/secret/", server.url)),
+        link.starts_with(&format!("{}/secret/", server.origin)),
         "{link}"
     );
     assert_eq!(reveal(&link, &[]).ok().stdout, TEXT);
@@ -74,7 +92,7 @@ fn share_then_reveal_plain() {
 
 #[test]
 fn encrypted_passphrase_goes_into_the_key_and_a_wrong_one_does_not_consume() {
-    let server = Server::start();
+    let server = server();
     let pass = server.file("pass", b"correct horse battery staple\n");
     let wrong = server.file("wrong", b"correct horse battery stapler\n");
     let pass = pass.to_str().expect("utf-8 path");
@@ -91,12 +109,12 @@ fn encrypted_passphrase_goes_into_the_key_and_a_wrong_one_does_not_consume() {
 
 #[test]
 fn plain_passphrase_is_a_server_gate() {
-    let server = Server::start();
+    let server = server();
     let pass = server.file("pass", b"opensesame");
     let pass = pass.to_str().expect("path");
     let link = share(&server, TEXT, &["--plain", "--passphrase-file", pass]);
     assert!(
-        link.starts_with(&format!("{}/secret/", server.url)),
+        link.starts_with(&format!("{}/secret/", server.origin)),
         "{link}"
     );
     let missing = reveal(&link, &[]).expect_code(4);
@@ -113,7 +131,7 @@ fn plain_passphrase_is_a_server_gate() {
 
 #[test]
 fn a_damaged_link_fails_with_its_exit_code() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, TEXT, &[]);
     // Cut inside the decryption key: refused before anything is sent.
     let cut = &link[..link.len() - 3];
@@ -132,7 +150,7 @@ fn a_damaged_link_fails_with_its_exit_code() {
 
 #[test]
 fn a_cut_link_does_not_consume_the_secret() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, TEXT, &[]);
     reveal(&link[..link.len() - 10], &[]).expect_code(5);
     assert_eq!(reveal(&link, &[]).ok().stdout, TEXT);
@@ -140,12 +158,12 @@ fn a_cut_link_does_not_consume_the_secret() {
 
 #[test]
 fn generate_encrypted_and_plain() {
-    let server = Server::start();
+    let server = server();
     for mode in [&[][..], &["--plain"][..]] {
         let mut args = vec![
             "generate",
             "--server",
-            server.url.as_str(),
+            server.origin.as_str(),
             "--json",
             "--length",
             "20",
@@ -164,10 +182,10 @@ fn generate_encrypted_and_plain() {
 
 #[test]
 fn generate_prints_the_password_on_stderr_and_the_link_on_stdout() {
-    let server = Server::start();
-    let run = ots(["generate", "--server", &server.url]).run().ok();
+    let server = server();
+    let run = ots(["generate", "--server", &server.origin]).run().ok();
     let link = first_line(&run);
-    assert!(link.starts_with(&format!("{}/#/s/", server.url)), "{link}");
+    assert!(link.starts_with(&format!("{}/#/s/", server.origin)), "{link}");
     let password = run
         .stderr
         .lines()
@@ -180,8 +198,8 @@ fn generate_prints_the_password_on_stderr_and_the_link_on_stdout() {
 
 #[test]
 fn receipt_and_burn() {
-    let server = Server::start();
-    let made = ots(["share", "--server", &server.url, "--json"])
+    let server = server();
+    let made = ots(["share", "--server", &server.origin, "--json"])
         .stdin(TEXT)
         .run()
         .ok()
@@ -201,7 +219,7 @@ fn receipt_and_burn() {
     let burned = ots(["burn", &receipt_link]).run().ok();
     assert!(burned.stderr.contains("Burned"), "{}", burned.stderr);
     let metadata_key = made["metadata_key"].as_str().expect("key");
-    let shown = ots(["receipt", "--json", "--server", &server.url, metadata_key])
+    let shown = ots(["receipt", "--json", "--server", &server.origin, metadata_key])
         .run()
         .ok()
         .json();
@@ -212,8 +230,8 @@ fn receipt_and_burn() {
 
 #[test]
 fn receipt_after_reveal_says_received() {
-    let server = Server::start();
-    let made = ots(["share", "--server", &server.url, "--plain", "--json"])
+    let server = server();
+    let made = ots(["share", "--server", &server.origin, "--plain", "--json"])
         .stdin(TEXT)
         .run()
         .ok()
@@ -228,13 +246,13 @@ fn receipt_after_reveal_says_received() {
 
 #[test]
 fn burn_of_a_plain_passphrase_secret_needs_it() {
-    let server = Server::start();
+    let server = server();
     let pass = server.file("pass", b"opensesame\n");
     let pass = pass.to_str().expect("path");
     let made = ots([
         "share",
         "--server",
-        &server.url,
+        &server.origin,
         "--plain",
         "--json",
         "--passphrase-file",
@@ -257,12 +275,12 @@ fn burn_of_a_plain_passphrase_secret_needs_it() {
 
 #[test]
 fn an_encrypted_passphrase_secret_burns_from_its_receipt_link_alone() {
-    let server = Server::start();
+    let server = server();
     let pass = server.file("pass", b"opensesame\n");
     let made = ots([
         "share",
         "--server",
-        &server.url,
+        &server.origin,
         "--json",
         "--passphrase-file",
         pass.to_str().expect("path"),
@@ -283,7 +301,7 @@ fn an_encrypted_passphrase_secret_burns_from_its_receipt_link_alone() {
 
 #[test]
 fn links_can_come_from_standard_input() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, TEXT, &[]);
     let run = ots(["reveal", "--yes"])
         .stdin(format!("{link}\n"))
@@ -294,7 +312,7 @@ fn links_can_come_from_standard_input() {
 
 #[test]
 fn reveal_asks_first_and_refuses_without_a_terminal() {
-    let server = Server::start();
+    let server = server();
     let link = share(&server, TEXT, &[]);
     let run = ots(["reveal", &link]).run().expect_code(2);
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
@@ -328,18 +346,18 @@ fn secrets_in_arguments_are_refused_with_the_reason() {
 
 #[test]
 fn bad_input_is_refused() {
-    let server = Server::start();
-    let empty = ots(["share", "--server", &server.url])
+    let server = server();
+    let empty = ots(["share", "--server", &server.origin])
         .stdin("")
         .run()
         .expect_code(2);
     assert!(empty.stderr.contains("empty"), "{}", empty.stderr);
-    let binary = ots(["share", "--server", &server.url])
+    let binary = ots(["share", "--server", &server.origin])
         .stdin(vec![0xff, 0xfe, 0x00])
         .run()
         .expect_code(2);
     assert!(binary.stderr.contains("not UTF-8"), "{}", binary.stderr);
-    let too_long = ots(["share", "--server", &server.url])
+    let too_long = ots(["share", "--server", &server.origin])
         .stdin(vec![b'a'; 9000])
         .run()
         .expect_code(6);
@@ -354,24 +372,24 @@ fn bad_input_is_refused() {
 
 #[test]
 fn ttl_is_checked_against_the_servers_limits() {
-    let server = Server::start();
-    let long = ots(["share", "--server", &server.url, "--ttl", "30d"])
+    let server = server();
+    let long = ots(["share", "--server", &server.origin, "--ttl", "30d"])
         .stdin("x")
         .run()
         .expect_code(2);
     assert!(long.stderr.contains("at most 7d"), "{}", long.stderr);
-    ots(["share", "--server", &server.url, "--ttl", "soon"])
+    ots(["share", "--server", &server.origin, "--ttl", "soon"])
         .stdin("x")
         .run()
         .expect_code(2);
-    let made = ots(["share", "--server", &server.url, "--ttl", "1h30m", "--json"])
+    let made = ots(["share", "--server", &server.origin, "--ttl", "1h30m", "--json"])
         .stdin("x")
         .run()
         .ok()
         .json();
     assert_eq!(made["ttl"], 5400);
     // An account may keep secrets longer.
-    let made = ots(["share", "--server", &server.url, "--ttl", "30d", "--json"])
+    let made = ots(["share", "--server", &server.origin, "--ttl", "30d", "--json"])
         .env("OTS_USER", USER)
         .env("OTS_TOKEN", TOKEN)
         .stdin("x")
@@ -396,22 +414,22 @@ fn a_server_that_does_not_answer_is_a_network_error() {
 
 #[test]
 fn status_recent_and_accounts() {
-    let server = Server::start();
-    let run = ots(["status", "--server", &server.url]).run().ok();
+    let server = server();
+    let run = ots(["status", "--server", &server.origin]).run().ok();
     assert!(run.out().contains("nominal"), "{}", run.out());
 
-    ots(["recent", "--server", &server.url])
+    ots(["recent", "--server", &server.origin])
         .run()
         .expect_code(2);
 
-    let made = ots(["share", "--server", &server.url, "--json"])
+    let made = ots(["share", "--server", &server.origin, "--json"])
         .env("OTS_USER", USER)
         .env("OTS_TOKEN", TOKEN)
         .stdin("x")
         .run()
         .ok()
         .json();
-    let recent = ots(["recent", "--server", &server.url])
+    let recent = ots(["recent", "--server", &server.origin])
         .env("OTS_USER", USER)
         .env("OTS_TOKEN", TOKEN)
         .run()
@@ -421,14 +439,14 @@ fn status_recent_and_accounts() {
         recent.contains(made["metadata_key"].as_str().expect("key")),
         "{recent}"
     );
-    let status = ots(["status", "--server", &server.url, "--json"])
+    let status = ots(["status", "--server", &server.origin, "--json"])
         .env("OTS_USER", USER)
         .env("OTS_TOKEN", TOKEN)
         .run()
         .ok()
         .json();
     assert_eq!(status["account"], USER);
-    let bad = ots(["status", "--server", &server.url])
+    let bad = ots(["status", "--server", &server.origin])
         .env("OTS_USER", USER)
         .env("OTS_TOKEN", "wrong")
         .run()
@@ -439,13 +457,13 @@ fn status_recent_and_accounts() {
 #[test]
 fn login_writes_a_private_config_that_later_runs_use() {
     use std::os::unix::fs::PermissionsExt as _;
-    let server = Server::start();
-    let config = server.scratch().join("cfg").join("config.toml");
+    let server = server();
+    let config = server.data_dir.path().join("cfg").join("config.toml");
     let config_arg = config.to_str().expect("path");
     ots([
         "login",
         "--server",
-        &server.url,
+        &server.origin,
         "--user",
         USER,
         "--config",
@@ -468,7 +486,7 @@ fn login_writes_a_private_config_that_later_runs_use() {
     let wrong = ots([
         "login",
         "--server",
-        &server.url,
+        &server.origin,
         "--user",
         USER,
         "--config",

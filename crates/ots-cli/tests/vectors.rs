@@ -3,9 +3,16 @@
 //! `ots reveal` of the app link made with the vector's key must print the vector's
 //! plaintext, or fail as a damaged link for the failure vectors.
 
-mod common;
+use ots_testkit::Server;
+use ots_testkit::cli::Ots;
 
-use common::{Server, ots};
+fn ots<I, S>(args: I) -> Ots
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    ots_testkit::cli::ots(env!("CARGO_BIN_EXE_ots"), args)
+}
 use ots_core::form;
 use serde_json::Value;
 
@@ -33,7 +40,7 @@ fn store(server: &Server, envelope: &str, access: Option<&str>) -> String {
 
 #[test]
 fn every_vector_reveals_to_its_plaintext() {
-    let server = Server::start();
+    let server = Server::with_account("cli@example.com", "cli-test-token-0123456789", &[]);
     let all = vectors();
     let list = all["vectors"].as_array().expect("vectors");
     assert!(!list.is_empty());
@@ -43,7 +50,7 @@ fn every_vector_reveals_to_its_plaintext() {
         let key = v["key"].as_str().expect("key");
         let access = v["access"].as_str();
         let secret_key = store(&server, envelope, access);
-        let mut link = format!("{}/#/s/{secret_key}/{key}", server.url);
+        let mut link = format!("{}/#/s/{secret_key}/{key}", server.origin);
         let mut args = vec!["reveal".to_owned(), "--yes".to_owned()];
         if let (Some(kdf), Some(passphrase)) = (v["kdf"].as_str(), v["passphrase"].as_str()) {
             link.push_str(&format!("?p={kdf}"));
@@ -64,7 +71,7 @@ fn every_vector_reveals_to_its_plaintext() {
 
 #[test]
 fn every_failure_vector_is_a_damaged_link() {
-    let server = Server::start();
+    let server = Server::with_account("cli@example.com", "cli-test-token-0123456789", &[]);
     let all = vectors();
     let list = all["failures"].as_array().expect("failures");
     assert!(!list.is_empty());
@@ -73,7 +80,7 @@ fn every_failure_vector_is_a_damaged_link() {
         let envelope = v["envelope"].as_str().expect("envelope");
         let key = v["key"].as_str().expect("key");
         let secret_key = store(&server, envelope, None);
-        let link = format!("{}/#/s/{secret_key}/{key}", server.url);
+        let link = format!("{}/#/s/{secret_key}/{key}", server.origin);
         let mut args = vec!["reveal".to_owned(), "--yes".to_owned(), link];
         if let Some(passphrase) = v["passphrase"].as_str() {
             let file = server.file(&format!("pass-{secret_key}"), passphrase.as_bytes());

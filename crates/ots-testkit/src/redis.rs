@@ -3,11 +3,27 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::process::{free_port, kill_group, spawn_in_group, wait_for_port};
+use crate::process::{free_port, kill_group, spawn_in_group};
 
-/// A throw-away `redis-server` on a free loopback port, with AOF on, in a temp dir.
+/// The `redis-server` binary: `OTS_TEST_REDIS_SERVER`, else `/usr/bin/redis-server`. The
+/// Redis tests never skip: a missing binary fails them.
+pub fn binary() -> std::path::PathBuf {
+    let bin = std::env::var_os("OTS_TEST_REDIS_SERVER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/bin/redis-server".into());
+    assert!(
+        bin.exists(),
+        "redis-server not found at {}: run scripts/setup.sh or set OTS_TEST_REDIS_SERVER; \
+         the Redis tests do not skip",
+        bin.display()
+    );
+    bin
+}
+
+/// A throw-away `redis-server` on a loopback port, in a temp dir. Its RDB file is never
+/// compressed, so a test can search a dump for plaintext.
 pub struct Redis {
     child: Child,
     /// The port it listens on.
@@ -17,38 +33,38 @@ pub struct Redis {
 }
 
 impl Redis {
-    /// Starts one; fails loudly when `redis-server` is missing.
+    /// Starts one with an append-only file synced on every write, as production would
+    /// run it.
     pub fn start() -> Redis {
         let dir = tempfile::tempdir().expect("temp dir");
         Self::start_in(dir, free_port())
     }
 
-    /// Starts one on `port` over an existing directory (for restart tests).
+    /// Starts one on `port` over an existing directory, durable as [`Redis::start`] (for
+    /// restart tests: it answers once it has loaded its append-only file).
     pub fn start_in(dir: tempfile::TempDir, port: u16) -> Redis {
-        Self::spawn(
-            "redis-server",
+        Self::launch(
             dir,
             port,
-            &[
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
+            &["--appendonly", "yes", "--appendfsync", "always"],
         )
+    }
+
+    /// Starts one that keeps nothing on disk unless asked (`SAVE`): fast, for tests of
+    /// behaviour rather than durability.
+    pub fn volatile() -> Redis {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::launch(dir, free_port(), &["--appendonly", "no"])
     }
 
     /// A replica (no persistence) of the Redis listening on `primary`.
     pub fn replica_of(primary: u16) -> Redis {
         let dir = tempfile::tempdir().expect("temp dir");
         let primary = primary.to_string();
-        Self::spawn(
-            "redis-server",
+        Self::launch(
             dir,
             free_port(),
-            &["--save", "", "--replicaof", "127.0.0.1", &primary],
+            &["--appendonly", "no", "--replicaof", "127.0.0.1", &primary],
         )
     }
 
@@ -76,22 +92,44 @@ impl Redis {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
-        wait_for_port(port, "redis-sentinel");
+        crate::process::wait_for_port(port, "redis-sentinel");
         Redis { child, port, dir }
     }
 
-    fn spawn(program: &str, dir: tempfile::TempDir, port: u16, args: &[&str]) -> Redis {
+    fn launch(dir: tempfile::TempDir, port: u16, persistence: &[&str]) -> Redis {
         let child = spawn_in_group(
-            Command::new(program)
+            Command::new(binary())
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(args)
+                .args(["--save", "", "--rdbcompression", "no"])
+                .args(persistence)
                 .arg("--dir")
                 .arg(dir.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
-        wait_for_port(port, program);
-        Redis { child, port, dir }
+        let mut redis = Redis { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !redis.answers_ping() {
+            if let Ok(Some(status)) = redis.child.try_wait() {
+                panic!("redis-server exited ({status})");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        redis
+    }
+
+    /// Whether it answers PING (not only accepts: it may still be loading its AOF).
+    fn answers_ping(&self) -> bool {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 
     /// `redis://127.0.0.1:<port>/0`.
@@ -99,7 +137,7 @@ impl Redis {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
-    /// Stops it and hands back its directory.
+    /// Kills it (SIGKILL, mid-whatever) and hands back its directory.
     pub fn stop(mut self) -> tempfile::TempDir {
         kill_group(&mut self.child);
         let dir = tempfile::tempdir().expect("temp dir");
