@@ -15,12 +15,12 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{REDIS_SERVER, dist_dir, free_port};
+use common::dist_dir;
+use ots_testkit::{Redis, Server};
 
 /// Longer than any answer may take: past it, a request counts as hung.
 const HANG: Duration = Duration::from_secs(15);
@@ -77,49 +77,11 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
-/// A child process, SIGKILLed on drop.
-struct Proc(Child);
-
-impl Proc {
-    /// SIGKILL (`Child::kill` sends SIGKILL on Unix) and reap.
-    fn kill9(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// The debug or release `ots-server` that cargo built for this test run.
-fn start_server(data: &Path, dist: &Path, extra: &[&str]) -> (Proc, u16) {
-    let port = free_port();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(data.join("server.log"))
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ots-server"))
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--dist")
-        .arg(dist)
-        .args(["--rate-limit-creates", "0", "--rate-limit-reveals", "0"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Proc(child);
-    wait_until("ots-server", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    (server, port)
+/// The `ots-server` cargo built for this test run, on `data`, without rate limits.
+fn start_server(data: tempfile::TempDir, dist: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--rate-limit-creates", "0", "--rate-limit-reveals", "0"];
+    args.extend_from_slice(extra);
+    Server::launch(env!("CARGO_BIN_EXE_ots-server").as_ref(), dist, data, &args)
 }
 
 #[derive(Debug, Clone)]
@@ -298,17 +260,16 @@ fn verify(port: u16, seen: &Seen) {
 fn embedded_store_survives_sigkill_mid_stream() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dist_dir(dir.path());
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    let mut data = tempfile::tempdir().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
     for round in 1..=2 {
-        let (mut server, port) = start_server(&data, &dist, &[]);
-        let port = Arc::new(AtomicUsize::new(port.into()));
+        let server = start_server(data, &dist, &[]);
+        let port = Arc::new(AtomicUsize::new(server.port.into()));
         let stop = Arc::new(AtomicBool::new(false));
         let clients = spawn_clients(&port, &stop, true, &seen);
         wait_for_acked(&seen, round * 300);
-        // Mid-stream: the clients are still sending when the server dies.
-        server.kill9();
+        // Mid-stream: the clients are still sending when the server dies (SIGKILL).
+        data = server.stop();
         stop.store(true, Ordering::SeqCst);
         for c in clients {
             c.join().unwrap();
@@ -317,9 +278,9 @@ fn embedded_store_survives_sigkill_mid_stream() {
     let seen = seen.lock().unwrap();
     assert!(seen.failed_creates.is_empty(), "{:?}", seen.failed_creates);
     assert!(!seen.revealed.is_empty() && !seen.burned.is_empty());
-    let (_server, port) = start_server(&data, &dist, &[]);
-    verify(port, &seen);
-    let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
+    let server = start_server(data, &dist, &[]);
+    verify(server.port, &seen);
+    let log = server.log_text();
     assert!(!log.contains("panicked"), "{log}");
 }
 
@@ -327,81 +288,43 @@ fn embedded_store_survives_sigkill_mid_stream() {
 fn embedded_store_with_fsync_always_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dist_dir(dir.path());
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let (mut server, port) = start_server(&data, &dist, &["--fsync", "always"]);
-    let port = Arc::new(AtomicUsize::new(port.into()));
+    let server = start_server(tempfile::tempdir().unwrap(), &dist, &["--fsync", "always"]);
+    let port = Arc::new(AtomicUsize::new(server.port.into()));
     let stop = Arc::new(AtomicBool::new(false));
     let clients = spawn_clients(&port, &stop, true, &seen);
     wait_for_acked(&seen, 200);
-    server.kill9();
+    let data = server.stop();
     stop.store(true, Ordering::SeqCst);
     for c in clients {
         c.join().unwrap();
     }
     let seen = seen.lock().unwrap();
-    let (_server, port) = start_server(&data, &dist, &["--fsync", "always"]);
-    verify(port, &seen);
-}
-
-fn start_redis(dir: &Path, port: u16) -> Proc {
-    let bin = std::env::var("OTS_TEST_REDIS_SERVER").unwrap_or_else(|_| REDIS_SERVER.into());
-    assert!(Path::new(&bin).exists(), "redis-server missing at {bin}");
-    let child = Command::new(&bin)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .arg("--dir")
-        .arg(dir)
-        .args([
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let proc = Proc(child);
-    // Up once it answers PING (not only accepts: it may still be loading the AOF).
-    wait_until("redis-server", || {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-        let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
-    });
-    proc
+    let server = start_server(data, &dist, &["--fsync", "always"]);
+    verify(server.port, &seen);
 }
 
 #[test]
 fn redis_restart_mid_stream_loses_no_acknowledged_create() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dist_dir(dir.path());
-    let data = dir.path().join("data");
-    let redis_dir = dir.path().join("redis");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::create_dir_all(&redis_dir).unwrap();
-    let redis_port = free_port();
-    let mut redis = start_redis(&redis_dir, redis_port);
-    let url = format!("redis://127.0.0.1:{redis_port}/0");
-    let (_server, port) = start_server(&data, &dist, &["--redis", &url]);
+    let redis = Redis::start();
+    let (url, redis_port) = (redis.url(), redis.port);
+    let server = start_server(tempfile::tempdir().unwrap(), &dist, &["--redis", &url]);
+    let port = server.port;
     let seen = Arc::new(Mutex::new(Seen::default()));
     let port_cell = Arc::new(AtomicUsize::new(port.into()));
     let stop = Arc::new(AtomicBool::new(false));
     let clients = spawn_clients(&port_cell, &stop, false, &seen);
     wait_for_acked(&seen, 150);
-    redis.kill9();
+    let redis_dir = redis.stop();
     // The outage: creates keep coming and must be refused the v1 way, promptly.
     wait_until("a create refused during the outage", || {
         !seen.lock().unwrap().failed_creates.is_empty()
     });
     std::thread::sleep(Duration::from_millis(500));
     let during = seen.lock().unwrap().acked();
-    let _redis = start_redis(&redis_dir, redis_port);
+    let _redis = Redis::start_in(redis_dir, redis_port);
     // Reconnected: acknowledged creates resume.
     wait_for_acked(&seen, during + 150);
     stop.store(true, Ordering::SeqCst);

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -15,7 +14,6 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
 
 /// Serves `app` on a free loopback port, as main does (with peer addresses).
 async fn serve(app: axum::Router) -> SocketAddr {
@@ -220,7 +218,7 @@ async fn region_proxy_never_forwards_cookies() {
 #[tokio::test]
 async fn unreachable_upstream_gives_a_clear_v1_error() {
     let b = Backend::embedded();
-    let region = format!("dead=http://127.0.0.1:{}", free_port());
+    let region = format!("dead=http://127.0.0.1:{}", ots_testkit::free_port());
     let (_, app) = new_app(&b, &["--region", &region]);
     let front = serve(app).await;
     let (status, headers, v) = Http::new()
@@ -239,56 +237,11 @@ async fn unreachable_upstream_gives_a_clear_v1_error() {
     );
 }
 
-/// A minimal SMTP listener: accepts one message and hands its DATA over.
-async fn smtp_listener() -> (u16, tokio::sync::oneshot::Receiver<String>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let (sock, _) = listener.accept().await.unwrap();
-        let (r, mut w) = sock.into_split();
-        let mut lines = tokio::io::BufReader::new(r).lines();
-        w.write_all(b"220 localhost ESMTP test\r\n").await.unwrap();
-        let mut data = String::new();
-        let mut in_data = false;
-        let mut tx = Some(tx);
-        while let Ok(Some(line)) = lines.next_line().await {
-            if in_data {
-                if line == "." {
-                    in_data = false;
-                    w.write_all(b"250 OK queued\r\n").await.unwrap();
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(data.clone());
-                    }
-                } else {
-                    data.push_str(&line);
-                    data.push('\n');
-                }
-                continue;
-            }
-            let cmd = line.to_ascii_uppercase();
-            let reply: &[u8] = if cmd.starts_with("EHLO") {
-                b"250-localhost\r\n250 8BITMIME\r\n"
-            } else if cmd.starts_with("DATA") {
-                in_data = true;
-                b"354 go ahead\r\n"
-            } else if cmd.starts_with("QUIT") {
-                w.write_all(b"221 bye\r\n").await.unwrap();
-                break;
-            } else {
-                b"250 OK\r\n"
-            };
-            w.write_all(reply).await.unwrap();
-        }
-    });
-    (port, rx)
-}
-
 #[tokio::test]
 async fn recipient_mail_has_the_link_never_the_secret() {
-    let (port, rx) = smtp_listener().await;
+    let listener = ots_testkit::Smtp::start();
     let b = Backend::embedded();
-    let smtp = format!("smtp://127.0.0.1:{port}");
+    let smtp = listener.url();
     let (_, app) = new_app(&b, &["--smtp-url", &smtp, "--mail-from", "ots@example.com"]);
     let res = post(
         &app,
@@ -300,10 +253,11 @@ async fn recipient_mail_has_the_link_never_the_secret() {
     let r = res.json();
     assert_eq!(r["recipient"], serde_json::json!(["bo***@e***.org"]));
     let key = s(&r, "secret_key");
-    let mail = tokio::time::timeout(Duration::from_secs(10), rx)
+    let waiting = listener.clone();
+    let mails = tokio::task::spawn_blocking(move || waiting.wait_for(1))
         .await
-        .unwrap()
         .unwrap();
+    let mail = ots_testkit::smtp::readable(&mails[0]);
     assert!(
         mail.contains(&format!("http://127.0.0.1:8080/secret/{key}")),
         "{mail}"
@@ -348,25 +302,20 @@ fn the_binary_prints_where_it_serves_and_hashes_tokens() {
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = std::process::Command::new(bin)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("OTS_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(line.trim(), format!("Serving on http://127.0.0.1:{port}/"));
-    let key = dir.path().join("master.key");
+    let dist = tempfile::tempdir().unwrap();
+    let server =
+        ots_testkit::Server::launch(bin.as_ref(), dist.path(), tempfile::tempdir().unwrap(), &[]);
+    let serving = format!("Serving on http://127.0.0.1:{}/", server.port);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !server.log_text().lines().any(|l| l.trim() == serving) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let key = server.data_dir.path().join("master.key");
     assert!(key.exists());
     #[cfg(unix)]
     {

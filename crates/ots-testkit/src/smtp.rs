@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 /// An SMTP server on a loopback port that answers like a permissive relay and keeps the
 /// DATA of each message. It runs until the test process ends.
+#[derive(Clone)]
 pub struct Smtp {
     /// The port it listens on.
     pub port: u16,
@@ -83,5 +84,68 @@ impl Smtp {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// A message as a reader sees it: its head, then its body decoded from its
+/// `Content-Transfer-Encoding` (quoted-printable or base64), so a search cannot miss a
+/// text that was encoded on the way.
+pub fn readable(message: &str) -> String {
+    let (head, body) = message.split_once("\n\n").unwrap_or((message, ""));
+    let encoding = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.trim().eq_ignore_ascii_case("content-transfer-encoding"))
+                .map(|(_, v)| v.trim().to_ascii_lowercase())
+        })
+        .unwrap_or_default();
+    let body = match encoding.as_str() {
+        "base64" => {
+            use base64::Engine as _;
+            let joined: String = body.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_else(|_| body.to_owned())
+        }
+        "quoted-printable" => quoted_printable(body),
+        _ => body.to_owned(),
+    };
+    format!("{head}\n\n{body}")
+}
+
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encoded_bodies_are_read_decoded() {
+        let qp = "Content-Transfer-Encoding: quoted-printable\n\nsecret=3D=C3=A9 li=\nnk\n";
+        assert!(super::readable(qp).contains("secret=é link"));
+        let b64 = "Content-Transfer-Encoding: base64\n\nc2VjcmV0IMOp\n";
+        assert!(super::readable(b64).ends_with("secret é"));
     }
 }

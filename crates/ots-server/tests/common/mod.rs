@@ -1,11 +1,10 @@
-//! Shared test helpers: backends (embedded and a real redis-server), app state, requests.
+//! In-process helpers for the server's tests: backends (embedded, and a real redis-server
+//! from ots-testkit), app state, requests through the router without a socket. Processes
+//! and ports come from ots-testkit only.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -21,92 +20,17 @@ use ots_server::store::redis::RedisStore;
 use ots_server::{AppState, app};
 use tower::ServiceExt as _;
 
-/// The redis-server binary the Redis tests start.
-pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
-
 /// The test account.
 pub const USER: &str = "alice@example.com";
 /// Its API token.
 pub const TOKEN: &str = "test-token-0123456789";
-
-/// A redis-server on a free loopback port with its own temp dir; killed on drop.
-pub struct RedisServer {
-    child: Child,
-    pub port: u16,
-    pub dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    /// Starts one. Fails loudly (never skips) when redis-server is missing.
-    pub fn start() -> RedisServer {
-        let bin = std::env::var("OTS_TEST_REDIS_SERVER").unwrap_or_else(|_| REDIS_SERVER.into());
-        assert!(
-            Path::new(&bin).exists(),
-            "redis-server not found at {bin}: install it (apt-get install redis-server) \
-             or set OTS_TEST_REDIS_SERVER; the Redis tests do not skip"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                dir.path().to_str().unwrap(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                // So a test can read the RDB file and find any plaintext in it.
-                "--rdbcompression",
-                "no",
-                "--protected-mode",
-                "yes",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        RedisServer { child, port, dir }
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A free loopback TCP port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A store plus what keeps it alive, and a way to read its raw bytes.
 pub struct Backend {
     pub store: Arc<dyn Store>,
     pub kind: &'static str,
     dir: tempfile::TempDir,
-    redis: Option<RedisServer>,
+    redis: Option<ots_testkit::Redis>,
 }
 
 impl Backend {
@@ -122,7 +46,7 @@ impl Backend {
     }
 
     pub async fn redis() -> Backend {
-        let server = RedisServer::start();
+        let server = ots_testkit::Redis::volatile();
         let store = RedisStore::connect(&server.url(), "ots:").await.unwrap();
         Backend {
             store: Arc::new(store),
