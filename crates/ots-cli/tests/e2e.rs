@@ -185,7 +185,10 @@ fn generate_prints_the_password_on_stderr_and_the_link_on_stdout() {
     let server = server();
     let run = ots(["generate", "--server", &server.origin]).run().ok();
     let link = first_line(&run);
-    assert!(link.starts_with(&format!("{}/#/s/", server.origin)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/#/s/", server.origin)),
+        "{link}"
+    );
     let password = run
         .stderr
         .lines()
@@ -219,10 +222,16 @@ fn receipt_and_burn() {
     let burned = ots(["burn", &receipt_link]).run().ok();
     assert!(burned.stderr.contains("Burned"), "{}", burned.stderr);
     let metadata_key = made["metadata_key"].as_str().expect("key");
-    let shown = ots(["receipt", "--json", "--server", &server.origin, metadata_key])
-        .run()
-        .ok()
-        .json();
+    let shown = ots([
+        "receipt",
+        "--json",
+        "--server",
+        &server.origin,
+        metadata_key,
+    ])
+    .run()
+    .ok()
+    .json();
     assert_eq!(shown["state"], "burned");
     reveal(&link, &[]).expect_code(4);
     ots(["burn", &receipt_link]).run().expect_code(4);
@@ -382,20 +391,34 @@ fn ttl_is_checked_against_the_servers_limits() {
         .stdin("x")
         .run()
         .expect_code(2);
-    let made = ots(["share", "--server", &server.origin, "--ttl", "1h30m", "--json"])
-        .stdin("x")
-        .run()
-        .ok()
-        .json();
+    let made = ots([
+        "share",
+        "--server",
+        &server.origin,
+        "--ttl",
+        "1h30m",
+        "--json",
+    ])
+    .stdin("x")
+    .run()
+    .ok()
+    .json();
     assert_eq!(made["ttl"], 5400);
     // An account may keep secrets longer.
-    let made = ots(["share", "--server", &server.origin, "--ttl", "30d", "--json"])
-        .env("OTS_USER", USER)
-        .env("OTS_TOKEN", TOKEN)
-        .stdin("x")
-        .run()
-        .ok()
-        .json();
+    let made = ots([
+        "share",
+        "--server",
+        &server.origin,
+        "--ttl",
+        "30d",
+        "--json",
+    ])
+    .env("OTS_USER", USER)
+    .env("OTS_TOKEN", TOKEN)
+    .stdin("x")
+    .run()
+    .ok()
+    .json();
     assert_eq!(made["ttl"], 30 * 86_400);
 }
 
