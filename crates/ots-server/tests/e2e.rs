@@ -116,13 +116,23 @@ async fn create_and_reveal_over_http() {
 
 #[tokio::test]
 async fn region_proxy_forwards_to_a_second_ots_server() {
-    let upstream_backend = Backend::embedded();
-    let (_, upstream_app) = new_app(&upstream_backend, &[]);
-    let upstream = serve(upstream_app).await;
-    let b = Backend::embedded();
+    // Both are the binary, over real sockets: the front proxies its region to the upstream.
+    let launch = |args: &[&str]| {
+        let data = tempfile::tempdir().unwrap();
+        let dist = dist_dir(data.path());
+        let accounts = ots_testkit::accounts_file(data.path(), USER, TOKEN);
+        let mut all = vec!["--accounts", accounts.to_str().unwrap()];
+        all.extend_from_slice(args);
+        ots_testkit::Server::launch(env!("CARGO_BIN_EXE_ots-server").as_ref(), &dist, data, &all)
+    };
+    let upstream_server = launch(&[]);
+    let upstream = upstream_server
+        .origin
+        .trim_start_matches("http://")
+        .to_owned();
     let region = format!("local=http://{upstream}");
-    let (_, app) = new_app(&b, &["--region", &region]);
-    let front = serve(app).await;
+    let front_server = launch(&["--region", &region]);
+    let front = front_server.origin.trim_start_matches("http://").to_owned();
     let http = Http::new();
     let base = format!("http://{front}/region/local/api/v1");
 
@@ -170,6 +180,60 @@ async fn region_proxy_forwards_to_a_second_ots_server() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(v["message"], "Not authorized");
     assert_eq!(headers["x-ots-intended-status"], "401");
+}
+
+/// `/create` is `/share`, and `/private/…` and `/metadata/…` are `/receipt/…` (view,
+/// recent, burn), on the binary over HTTP as v1 clients call them.
+#[test]
+fn every_v1_alias_works_on_the_binary() {
+    let data = tempfile::tempdir().unwrap();
+    let dist = dist_dir(data.path());
+    let accounts = ots_testkit::accounts_file(data.path(), USER, TOKEN);
+    let args = ["--accounts", accounts.to_str().unwrap()];
+    let server = ots_testkit::Server::launch(
+        env!("CARGO_BIN_EXE_ots-server").as_ref(),
+        &dist,
+        data,
+        &args,
+    );
+    let call = |path: &str, form: &str| {
+        let res = ots_testkit::http_as(server.port, "POST", path, form, Some(&auth()));
+        assert_eq!(res.status, 200, "{path}: {}", res.body);
+        res.json()
+    };
+    for base in ["receipt", "private", "metadata"] {
+        let made = call("/api/v1/create", &format!("secret=via-{base}&ttl=600"));
+        assert_eq!(made["ttl"], 600, "{made}");
+        let mkey = s(&made, "metadata_key");
+        let view = call(&format!("/api/v1/{base}/{mkey}"), "");
+        assert_eq!(view["state"], "new", "{base}: {view}");
+        let get = ots_testkit::http_as(
+            server.port,
+            "GET",
+            &format!("/api/v1/{base}/{mkey}"),
+            "",
+            None,
+        );
+        assert_eq!(get.json()["metadata_key"], mkey.as_str(), "{base}");
+        let recent = ots_testkit::http_as(
+            server.port,
+            "GET",
+            &format!("/api/v1/{base}/recent"),
+            "",
+            Some(&auth()),
+        );
+        assert!(recent.body.contains(&mkey), "{base}: {}", recent.body);
+        let burned = call(&format!("/api/v1/{base}/{mkey}/burn"), "");
+        // v1 answers a burn with the receipt under `state`.
+        assert_eq!(burned["state"]["state"], "burned", "{base}: {burned}");
+        let gone = ots_testkit::http(
+            server.port,
+            "POST",
+            &format!("/api/v1/secret/{}", s(&made, "secret_key")),
+            "",
+        );
+        assert_eq!(gone.json()["message"], "Unknown secret", "{base}");
+    }
 }
 
 #[tokio::test]
