@@ -3,7 +3,13 @@
 //! through storage.
 #![cfg(not(target_arch = "wasm32"))]
 
-use ots_testkit::{Browser, Recorder, Server, contains, copy_tree, http, read_tree};
+use ots_testkit::{Browser, Recorder, Server, contains, copy_tree, http};
+
+/// A secret whose form, JSON and URL encodings all differ from its raw text, so a check
+/// that searched the raw bytes only would miss it.
+const SECRET: &str = "correct horse+battery & staple=8c1f/é \"100%\"";
+/// A passphrase with the same property.
+const PASSPHRASE: &str = "open sesame+&é=%";
 
 /// The secret key at the end of a `/secret/<key>` link or inside a `#/s/<key>/…` link.
 fn secret_key_of(link: &str) -> String {
@@ -47,6 +53,29 @@ async fn create(
     (link, receipt)
 }
 
+/// The spoiled variant each leak check runs beside the real one: the same journey on a
+/// page with `"encryption": "off"`, recorded by the same kind of relay. A detector that
+/// finds nothing there is blind.
+async fn share_without_encryption(
+    browser: &Browser,
+    secret: &str,
+    passphrase: &str,
+) -> (Server, Recorder) {
+    let server = Server::with_config(r#"{"encryption": "off"}"#, &[]);
+    let relay = Recorder::start(server.port);
+    create(browser, &relay.url, secret, passphrase, true).await;
+    assert_eq!(relay.count("POST", "/api/v1/share"), 1);
+    (server, relay)
+}
+
+/// The key in an app link's fragment.
+fn fragment_key_of(link: &str) -> String {
+    link.split_once("#/s/")
+        .and_then(|(_, rest)| rest.split(['/', '?']).nth(1))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn reveal(browser: &Browser, link: &str, passphrase: &str) {
     browser.client.goto(link).await.expect("open the link");
     if !passphrase.is_empty() {
@@ -88,7 +117,29 @@ fn receipt_state(server: &Server, metadata_key: &str) -> String {
 async fn plain_share_gives_the_servers_own_link_and_the_server_reveals_it() {
     let server = Server::start(&[]);
     let browser = Browser::start().await;
-    let (link, _) = create(&browser, &server.url, "hello from chromium", "", false).await;
+    // A TTL typed in the browser (90 minutes, no preset) is the one the server keeps.
+    browser
+        .client
+        .goto(&server.url)
+        .await
+        .expect("open the app");
+    browser.fill("secret", "hello from chromium").await;
+    browser.choose("ttl", "custom").await;
+    browser.type_into("ttl-custom", "90m").await;
+    browser.click("encrypt").await;
+    browser.click("create").await;
+    let link = browser.attr("recipient-link", "href").await.expect("href");
+    let receipt = browser.attr("receipt-link", "href").await.expect("href");
+    let kept = http(
+        server.port,
+        "POST",
+        &format!("/api/v1/receipt/{}", secret_key_of(&receipt)),
+        "",
+    )
+    .json();
+    // The receipt counts down: what is left of 90 minutes, not a preset.
+    let left = kept["secret_ttl"].as_u64().unwrap_or_default();
+    assert!((5370..=5400).contains(&left), "{kept}");
     assert_eq!(
         link,
         format!("{}secret/{}", server.url, secret_key_of(&link))
@@ -109,27 +160,38 @@ async fn encrypted_share_never_shows_the_server_the_plaintext_or_key() {
     let server = Server::start(&[]);
     let relay = Recorder::start(server.port);
     let creator = Browser::start().await;
-    let secret = "correct horse battery staple 8c1f";
+    let secret = SECRET;
     let (link, receipt_link) = create(&creator, &relay.url, secret, "", true).await;
-    let fragment_key = link
-        .split_once("#/s/")
-        .and_then(|(_, rest)| rest.split(['/', '?']).nth(1))
-        .unwrap_or_default()
-        .to_owned();
+    let fragment_key = fragment_key_of(&link);
     assert_eq!(fragment_key.len(), 43, "the key is in the fragment: {link}");
+    assert_eq!(
+        relay.count("POST", "/api/v1/share"),
+        1,
+        "{:?}",
+        relay.requests()
+    );
+    let none: Vec<String> = Vec::new();
+    assert_eq!(relay.leaks(secret), none, "plaintext left the browser");
+    assert_eq!(relay.leaks(&fragment_key), none, "the key left the browser");
+    let log = server.log_text();
     assert!(
-        !contains(relay.sent().as_bytes(), secret.as_bytes()),
-        "plaintext left the browser"
+        !log.contains(&fragment_key) && !log.contains("staple"),
+        "{log}"
+    );
+
+    // The same detector on a page without encryption, sent the secret and the link (a
+    // pasted link): it must find both, though neither is on the wire as typed.
+    let (_plain, spoiled) =
+        share_without_encryption(&creator, &format!("{secret}\n{link}"), "").await;
+    assert!(!contains(&spoiled.raw(), secret.as_bytes()), "not encoded?");
+    assert!(
+        !spoiled.leaks(secret).is_empty(),
+        "the detector missed the plaintext"
     );
     assert!(
-        !contains(relay.sent().as_bytes(), fragment_key.as_bytes()),
-        "the key left the browser"
+        !spoiled.leaks(&fragment_key).is_empty(),
+        "the detector missed the key"
     );
-    assert!(
-        !contains(&read_tree(server.data_dir.path()), secret.as_bytes()),
-        "plaintext in the store or log"
-    );
-    assert!(!server.log_text().contains(&fragment_key));
     creator.close().await;
 
     // Opening the link consumes nothing.
@@ -175,7 +237,7 @@ async fn a_passphrase_protects_the_encryption_and_a_wrong_one_can_be_retried() {
         &creator,
         &relay.url,
         "the vault code is 4711",
-        "open sesame",
+        PASSPHRASE,
         true,
     )
     .await;
@@ -183,20 +245,32 @@ async fn a_passphrase_protects_the_encryption_and_a_wrong_one_can_be_retried() {
         link.contains("p="),
         "the link says a passphrase is needed: {link}"
     );
-    assert!(
-        !contains(relay.sent().as_bytes(), b"open sesame"),
+    assert_eq!(relay.count("POST", "/api/v1/share"), 1);
+    assert_eq!(
+        relay.leaks(PASSPHRASE),
+        Vec::<String>::new(),
         "the passphrase left the browser"
+    );
+    // Without encryption the passphrase goes to the server, and the detector sees it.
+    let (_plain, spoiled) = share_without_encryption(&creator, "x", PASSPHRASE).await;
+    assert!(!contains(&spoiled.raw(), PASSPHRASE.as_bytes()));
+    assert!(
+        !spoiled.leaks(PASSPHRASE).is_empty(),
+        "the detector missed the passphrase"
     );
     creator.close().await;
 
     let recipient = Browser::start().await;
     reveal(&recipient, &link, "wrong guess").await;
     recipient.find("reveal-error").await;
-    retry_passphrase(&recipient, "open sesame").await;
+    retry_passphrase(&recipient, PASSPHRASE).await;
     assert_eq!(
         recipient.text("revealed-value").await,
         "the vault code is 4711"
     );
+    // The reveals went through the relay too: a derived access string, never the passphrase.
+    assert!(relay.count("POST", "/api/v1/secret/") >= 2);
+    assert_eq!(relay.leaks(PASSPHRASE), Vec::<String>::new());
     recipient.close().await;
 }
 
@@ -244,18 +318,31 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
     retry_passphrase(&recipient, "tulip").await;
     assert_eq!(recipient.text("revealed-value").await, "reload-proof 9181");
 
-    // Closing the secret forgets the envelope and the key; a reload then can't decrypt.
+    // Both halves are in this tab now, and the same dump sees them: the envelope in
+    // sessionStorage and the key in history.state.
+    let halves = recipient.eval(TAB_HALVES).await.to_string();
+    assert!(
+        halves.contains("ots1.") && halves.contains(&fragment_key),
+        "{halves}"
+    );
+
+    // Closing the secret forgets both; a reload brings neither back.
     recipient.click("close-secret").await;
     recipient.find("secret").await;
-    let stored = recipient
-        .eval("return JSON.stringify(Object.entries(sessionStorage)) + JSON.stringify(history.state);")
-        .await;
-    assert!(
-        !stored.as_str().unwrap_or_default().contains("ots1."),
-        "{stored}"
-    );
+    for when in ["after close", "after close and reload"] {
+        let halves = recipient.eval(TAB_HALVES).await.to_string();
+        assert!(
+            !halves.contains("ots1.") && !halves.contains(&fragment_key),
+            "{when}: {halves}"
+        );
+        recipient.client.refresh().await.expect("reload");
+        recipient.find("secret").await;
+    }
     recipient.close().await;
 }
+
+/// This tab's two halves of a kept reveal: `sessionStorage` and `history.state`.
+const TAB_HALVES: &str = "return [Object.entries(sessionStorage), history.state];";
 
 #[tokio::test]
 async fn plain_secret_with_a_passphrase_opens_from_the_server_link() {
@@ -342,9 +429,17 @@ async fn generate_in_both_modes_shows_the_password_once() {
         assert_eq!(password.chars().count(), 20);
         let link = browser.attr("recipient-link", "href").await.expect("href");
         if encrypt {
-            assert!(
-                !contains(relay.sent().as_bytes(), password.as_bytes()),
+            assert_eq!(relay.count("POST", "/api/v1/share"), 1);
+            assert_eq!(
+                relay.leaks(&password),
+                Vec::<String>::new(),
                 "the server saw the password"
+            );
+            // The detector finds this very password when a page sends it.
+            let (_plain, spoiled) = share_without_encryption(&browser, &password, "").await;
+            assert!(
+                !spoiled.leaks(&password).is_empty(),
+                "the detector is blind"
             );
             let recipient = Browser::start().await;
             reveal(&recipient, &link, "").await;
@@ -378,30 +473,59 @@ async fn a_failed_request_keeps_the_form_filled_in() {
     browser.close().await;
 }
 
-/// Counts Content-Security-Policy violations from now on.
-const WATCH_CSP: &str = "window.__violations = []; \
-    document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI)); \
-    return true;";
-
 /// Every host any request of this document went to.
 const REQUEST_HOSTS: &str = "return performance.getEntriesByType('resource').map(r => new URL(r.name).host)\
     .concat([location.host]);";
+
+/// Waits until the browser reports a problem that contains `what`.
+async fn wait_problem(browser: &Browser, what: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|p: &String| p.contains(what)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no problem with {what:?} reported: {seen:#?}"
+        );
+        seen.extend(browser.problems().await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    seen
+}
 
 #[tokio::test]
 async fn every_screen_runs_without_a_csp_violation_or_a_foreign_request() {
     let server = Server::start(&[]);
     let host = format!("127.0.0.1:{}", server.port);
     let browser = Browser::start().await;
+
+    // The watch bites: an inline script in the page is refused while the page loads, and
+    // the violation is reported (it starts with the document, before any script).
+    let spoiled = Server::with_dist(
+        |dist| {
+            let index = dist.join("index.html");
+            let html = std::fs::read_to_string(&index).expect("index.html");
+            let inline = "<script>document.title = 'spoiled';</script></body>";
+            std::fs::write(&index, html.replace("</body>", inline)).expect("spoil");
+        },
+        &[],
+    );
+    browser.client.goto(&spoiled.url).await.expect("open");
+    wait_problem(&browser, "script-src").await;
+    drop(spoiled);
+
     browser.client.goto(&server.url).await.expect("open");
     browser.find("secret").await;
-    browser.eval(WATCH_CSP).await;
     browser.fill("secret", "csp check").await;
     browser.type_into("passphrase", "csp pass").await;
     browser.click("create").await;
     let link = browser.attr("recipient-link", "href").await.expect("href");
     let receipt = browser.attr("receipt-link", "href").await.expect("href");
     browser.find("qr").await;
-    for screen in [receipt.as_str(), "#/recent", link.as_str()] {
+    for (screen, shows) in [
+        (receipt.as_str(), "receipt-state"),
+        ("#/recent", "recent-signed-out"),
+        (link.as_str(), "reveal"),
+    ] {
         let fragment = screen.split_once('#').map_or(screen, |(_, f)| f);
         browser
             .client
@@ -411,13 +535,15 @@ async fn every_screen_runs_without_a_csp_violation_or_a_foreign_request() {
             )
             .await
             .expect("navigate");
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        browser.find(shows).await;
     }
     browser.type_into("reveal-passphrase", "csp pass").await;
     browser.click("reveal").await;
     assert_eq!(browser.text("revealed-value").await, "csp check");
-    let violations = browser.eval("return window.__violations;").await;
-    assert_eq!(violations, serde_json::json!([]), "CSP violations");
+    // A reload is a new document: watched from its first script too.
+    browser.client.refresh().await.expect("reload");
+    browser.find("reveal-note").await;
+    assert_eq!(browser.problems().await, Vec::<String>::new(), "problems");
     let hosts = browser.eval(REQUEST_HOSTS).await;
     for h in hosts.as_array().expect("a list") {
         assert_eq!(
@@ -517,6 +643,25 @@ async fn the_static_build_works_from_a_subfolder_of_a_plain_static_server() {
     let recipient = Browser::start().await;
     reveal(&recipient, &link, "").await;
     assert_eq!(recipient.text("revealed-value").await, "from a subfolder");
+    // csp-meta.py pinned connect-src to the page's origin and the API's: the journey above
+    // reached the API, and any other origin is refused.
+    let html = std::fs::read_to_string(folder.join("index.html")).expect("index.html");
+    let pinned = format!("connect-src 'self' http://127.0.0.1:{};", server.port);
+    assert!(html.contains(&pinned), "{html}");
+    assert_eq!(recipient.problems().await, Vec::<String>::new());
+    let elsewhere = format!(
+        "http://127.0.0.1:{}/api/v1/status",
+        ots_testkit::free_port()
+    );
+    recipient
+        .client
+        .execute(
+            "fetch(arguments[0]).catch(() => {}); return true;",
+            vec![elsewhere.into()],
+        )
+        .await
+        .expect("fetch");
+    wait_problem(&recipient, "connect-src").await;
     recipient.close().await;
 }
 
@@ -526,28 +671,64 @@ fn tempfile_dir() -> std::path::PathBuf {
     dir
 }
 
-#[tokio::test]
-async fn recent_lists_what_the_account_created() {
-    let token = "e2e-token-0123456789abcdef";
+/// An accounts file with one account, `alice@example.com` with this token.
+fn accounts_file(dir: &std::path::Path, token: &str) -> std::path::PathBuf {
     let hashed = std::process::Command::new(Server::binary())
         .args(["hash-token", token])
         .output()
         .expect("hash-token");
     let digest = String::from_utf8_lossy(&hashed.stdout).trim().to_owned();
-    let accounts = std::env::temp_dir().join(format!("accounts-{}.toml", ots_testkit::free_port()));
+    let accounts = dir.join("accounts.toml");
     std::fs::write(
         &accounts,
         format!("[[account]]\ncustid = \"alice@example.com\"\ntoken_sha256 = \"{digest}\"\n"),
     )
     .expect("accounts file");
+    accounts
+}
+
+async fn sign_in(browser: &Browser, token: &str, remember: bool) {
+    browser.find("account").await;
+    browser
+        .eval("document.querySelector('[data-testid=account]').open = true; return true;")
+        .await;
+    browser.type_into("username", "alice@example.com").await;
+    browser.type_into("token", token).await;
+    if remember {
+        browser.click("remember").await;
+    }
+    browser.click("sign-in").await;
+    browser.find("signed-in").await;
+}
+
+/// Where this tab keeps the token: `[in localStorage, in sessionStorage]`.
+async fn token_kept(browser: &Browser, token: &str) -> [bool; 2] {
+    let found = browser
+        .client
+        .execute(
+            "return [localStorage, sessionStorage].map(s => \
+             Object.values(s).some(v => new URLSearchParams(v).get('t') === arguments[0]));",
+            vec![token.into()],
+        )
+        .await
+        .expect("storage");
+    [found[0] == true, found[1] == true]
+}
+
+#[tokio::test]
+async fn recent_lists_what_the_account_created_and_the_token_is_kept_only_as_chosen() {
+    let token = "e2e-token-0123456789abcdef";
+    let dir = tempfile_dir();
+    let accounts = accounts_file(&dir, token);
     let server = Server::start(&["--accounts", accounts.to_str().expect("utf-8 path")]);
     let browser = Browser::start().await;
     browser.client.goto(&server.url).await.expect("open");
-    browser.click("account-toggle").await;
-    browser.type_into("username", "alice@example.com").await;
-    browser.type_into("token", token).await;
-    browser.click("sign-in").await;
-    browser.find("signed-in").await;
+    sign_in(&browser, token, false).await;
+    assert_eq!(
+        token_kept(&browser, token).await,
+        [false, true],
+        "this tab only"
+    );
     browser.fill("secret", "for the record").await;
     browser.click("create").await;
     let receipt = browser.attr("receipt-link", "href").await.expect("href");
@@ -560,6 +741,167 @@ async fn recent_lists_what_the_account_created() {
         .await
         .expect("html");
     assert!(listed.contains(&metadata_key_of(&receipt)), "{listed}");
+
+    // "Remember on this device": a new tab is signed in too; "Forget" removes it from
+    // both storages, and a reload shows the sign-in form again.
+    browser.client.goto(&server.url).await.expect("open");
+    browser.click("forget-account").await;
+    sign_in(&browser, token, true).await;
+    assert_eq!(
+        token_kept(&browser, token).await,
+        [true, false],
+        "this device"
+    );
+    let tab = browser.client.new_window(true).await.expect("new tab");
+    browser
+        .client
+        .switch_to_window(tab.handle)
+        .await
+        .expect("switch");
+    browser.client.goto(&server.url).await.expect("open");
+    browser.find("signed-in").await;
+    browser.click("forget-account").await;
+    browser.find("username").await;
+    assert_eq!(
+        token_kept(&browser, token).await,
+        [false, false],
+        "forgotten"
+    );
+    browser.client.refresh().await.expect("reload");
+    browser.click("account-toggle").await;
+    browser.find("sign-in").await;
+    assert!(!browser.exists("signed-in").await);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_copied_secret_leaves_the_clipboard_and_expired_envelopes_leave_at_start() {
+    let server = Server::with_config(r#"{"clipboard_clear_seconds": 4}"#, &[]);
+    let browser = Browser::start().await;
+    let (link, _) = create(&browser, &server.url, "copy me 7", "", true).await;
+    reveal(&browser, &link, "").await;
+    assert_eq!(browser.text("revealed-value").await, "copy me 7");
+    // The app's own Permissions-Policy forbids reading the clipboard, so a second tab on
+    // a plain static host reads it. The app clears it only while it has focus, so the
+    // test comes back to it and waits for the clearing write itself.
+    let site = tempfile_dir();
+    std::fs::write(
+        site.join("blank.html"),
+        "<!DOCTYPE html><title>reader</title>",
+    )
+    .expect("page");
+    let static_port = ots_testkit::free_port();
+    let _static = ots_testkit::Static::start(&site, static_port);
+    let reader_origin = format!("http://127.0.0.1:{static_port}");
+    browser
+        .cdp(
+            "Browser.grantPermissions",
+            serde_json::json!({
+                "origin": reader_origin,
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            }),
+        )
+        .await;
+    let app_tab = browser.client.window().await.expect("this tab");
+    let reader_tab = browser
+        .client
+        .new_window(true)
+        .await
+        .expect("new tab")
+        .handle;
+    let read_clipboard = async || {
+        browser
+            .client
+            .switch_to_window(reader_tab.clone())
+            .await
+            .expect("reader tab");
+        let text = browser.eval("return navigator.clipboard.readText();").await;
+        browser
+            .client
+            .switch_to_window(app_tab.clone())
+            .await
+            .expect("app tab");
+        text
+    };
+    // Headless tabs are never focused; both act as if they were, as a user's would.
+    let focus = serde_json::json!({"enabled": true});
+    browser
+        .cdp("Emulation.setFocusEmulationEnabled", focus.clone())
+        .await;
+    browser
+        .client
+        .switch_to_window(reader_tab.clone())
+        .await
+        .expect("reader tab");
+    browser
+        .cdp("Emulation.setFocusEmulationEnabled", focus)
+        .await;
+    browser
+        .client
+        .goto(&format!("{reader_origin}/blank.html"))
+        .await
+        .expect("reader");
+    browser
+        .eval("return navigator.clipboard.writeText('before');")
+        .await;
+    browser
+        .client
+        .switch_to_window(app_tab.clone())
+        .await
+        .expect("app tab");
+    // Watch the app's clipboard writes (the original still runs).
+    browser
+        .eval(
+            "window.__writes = []; const write = navigator.clipboard.writeText.bind(navigator.clipboard); \
+             navigator.clipboard.writeText = t => { window.__writes.push(t); return write(t); }; return true;",
+        )
+        .await;
+    browser.click("copy-secret").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while browser.eval("return window.__writes.length;").await != 1 {
+        assert!(std::time::Instant::now() < deadline, "the copy never wrote");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(read_clipboard().await, "copy me 7", "copied");
+    while browser.eval("return window.__writes.length;").await != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clipboard was never cleared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        browser.eval("return window.__writes;").await,
+        serde_json::json!(["copy me 7", ""])
+    );
+    assert_eq!(read_clipboard().await, "", "cleared");
+
+    // At start the app drops kept envelopes whose time is up, and only those.
+    browser
+        .eval(
+            "sessionStorage.setItem('ots.revealed.expired', '1|ots1.old'); \
+             sessionStorage.setItem('ots.revealed.live', `${Date.now() + 60000}|ots1.new`); \
+             return true;",
+        )
+        .await;
+    browser.client.refresh().await.expect("reload");
+    browser.find("reveal-note").await;
+    let kept = browser
+        .eval(
+            "return Object.keys(sessionStorage).filter(k => k.startsWith('ots.revealed.')).sort();",
+        )
+        .await;
+    assert_eq!(
+        kept.as_array()
+            .map(|k| k.iter().any(|k| k == "ots.revealed.expired")),
+        Some(false),
+        "{kept}"
+    );
+    assert!(
+        kept.as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "ots.revealed.live")),
+        "{kept}"
+    );
     browser.close().await;
 }
 
@@ -582,7 +924,9 @@ fn ots() -> std::process::Command {
 #[tokio::test]
 async fn a_link_made_by_the_cli_opens_in_the_app_and_one_made_in_the_app_opens_in_the_cli() {
     use std::io::Write as _;
-    let server = Server::start(&[]);
+    // On Redis: one browser journey and one CLI journey against that backend too.
+    let redis = ots_testkit::Redis::volatile();
+    let server = Server::start(&["--redis", &redis.url()]);
     // Terminal → browser: exact bytes, trailing newline included.
     let mut share = ots()
         .args(["share", "--server", &server.url])
@@ -631,6 +975,65 @@ async fn a_link_made_by_the_cli_opens_in_the_app_and_one_made_in_the_app_opens_i
 }
 
 #[tokio::test]
+async fn recipient_mail_from_the_browser_and_the_cli_has_the_link_never_the_secret() {
+    let token = "e2e-token-0123456789abcdef";
+    let dir = tempfile_dir();
+    let accounts = accounts_file(&dir, token);
+    let smtp = ots_testkit::Smtp::start();
+    let server = Server::start(&[
+        "--accounts",
+        accounts.to_str().expect("utf-8 path"),
+        "--smtp-url",
+        &smtp.url(),
+        "--mail-from",
+        "ots@example.com",
+    ]);
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url).await.expect("open");
+    sign_in(&browser, token, false).await;
+    browser.fill("secret", "mailed from chromium").await;
+    browser.type_into("recipient", "bob@example.org").await;
+    browser.click("create").await;
+    let link = browser.attr("recipient-link", "href").await.expect("href");
+    browser.close().await;
+    let cli = ots_testkit::cli::ots(
+        ots_testkit::cli::binary(),
+        [
+            "share",
+            "--server",
+            &server.origin,
+            "--recipient",
+            "carol@example.org",
+        ],
+    )
+    .env("OTS_USER", "alice@example.com")
+    .env("OTS_TOKEN", token)
+    .stdin("mailed from the terminal")
+    .run()
+    .ok();
+    let cli_link = ots_testkit::cli::first_line(&cli);
+    let mails: Vec<String> = smtp
+        .wait_for(2)
+        .iter()
+        .map(|m| ots_testkit::smtp::readable(m))
+        .collect();
+    for (to, link, secret) in [
+        ("bob@example.org", &link, "mailed from chromium"),
+        ("carol@example.org", &cli_link, "mailed from the terminal"),
+    ] {
+        let mail = mails
+            .iter()
+            .find(|m| m.contains(&format!("To: {to}")))
+            .unwrap_or_else(|| panic!("no mail to {to}: {mails:#?}"));
+        // The mail names the secret by its key (an encrypted link's key stays out).
+        assert!(mail.contains(&secret_key_of(link)), "{mail}");
+        assert!(!mail.contains(secret), "{mail}");
+        let key = fragment_key_of(link);
+        assert!(key.is_empty() || !mail.contains(&key), "{mail}");
+    }
+}
+
+#[tokio::test]
 async fn the_app_mounts_into_a_host_pages_element_with_settings_from_data_attributes() {
     let server = Server::start(&[]);
     let creator = Browser::start().await;
@@ -673,15 +1076,17 @@ async fn an_iframe_works_only_on_the_origins_the_operator_allows() {
         .goto(&format!("{static_origin}/allowed.html"))
         .await
         .expect("host page");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     browser.client.enter_frame(0).await.expect("frame");
     browser.find("secret").await;
+    browser.client.enter_parent_frame().await.expect("parent");
+    assert_eq!(browser.problems().await, Vec::<String>::new());
     browser
         .client
         .goto(&format!("{static_origin}/refused.html"))
         .await
         .expect("host page");
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    // The refusal is an event: Chromium reports the frame-ancestors violation.
+    wait_problem(&browser, "frame").await;
     browser.client.enter_frame(0).await.expect("frame");
     assert!(
         !browser.exists("secret").await,
@@ -690,12 +1095,15 @@ async fn an_iframe_works_only_on_the_origins_the_operator_allows() {
     browser.close().await;
 }
 
-/// Waits until the sent-history rows show `want` (their `data-state`s, newest first).
+/// Waits until the sent-history rows show `want` (their `data-state`s, in any order: two
+/// secrets made in the same second may be listed either way).
 async fn wait_sent_states(browser: &Browser, want: &[&str]) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut want = want.to_vec();
+    want.sort_unstable();
     loop {
         let states = browser
-            .eval("return Array.from(document.querySelectorAll('[data-testid=sent-state]'), e => e.dataset.state);")
+            .eval("return Array.from(document.querySelectorAll('[data-testid=sent-state]'), e => e.dataset.state).sort();")
             .await;
         if states == serde_json::json!(want) {
             return;
@@ -713,6 +1121,10 @@ async fn the_sent_history_shows_live_states_burns_and_forgets_on_this_device_onl
     let server = Server::start(&[]);
     let creator = Browser::start().await;
     let (first, _) = create(&creator, &server.url, "first of two", "", true).await;
+    // The record is written a moment after the link shows; leaving the page at once can
+    // lose it, so the creator looks at the list first.
+    creator.click("nav-sent").await;
+    wait_sent_states(&creator, &["new"]).await;
     let (_second, _) = create(&creator, &server.url, "second of two", "", true).await;
     let read = http(
         server.port,

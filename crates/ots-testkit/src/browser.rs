@@ -57,7 +57,6 @@ impl Browser {
             driver,
             _profile: profile,
         };
-        browser.cdp("Page.enable", serde_json::json!({})).await;
         browser.on_new_document(WATCH).await;
         browser
     }
@@ -143,6 +142,19 @@ impl Browser {
             )
             .await
             .expect("fill");
+    }
+
+    /// Picks the option with this value in a `<select>` and fires `change`.
+    pub async fn choose(&self, testid: &str, value: &str) {
+        self.find(testid).await;
+        self.client
+            .execute(
+                "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`);\
+                 e.value = arguments[1]; e.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![testid.into(), value.into()],
+            )
+            .await
+            .expect("choose");
     }
 
     /// Whether an element is on the page now (no waiting).
@@ -354,7 +366,8 @@ addEventListener('unhandledrejection', e => console.error(`unhandled rejection: 
 
 /// Whether a console line (`LEVEL message`) reports a problem.
 pub fn is_problem(line: &str) -> bool {
-    line.starts_with("SEVERE")
+    // A static host without a favicon is not the page's problem.
+    (line.starts_with("SEVERE") && !line.contains("/favicon.ico"))
         || [
             "Refused to",
             "Content Security Policy",
