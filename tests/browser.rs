@@ -50,6 +50,18 @@ async fn sleep(ms: u64) {
     let _ = rx.await;
 }
 
+/// Waits (up to 5 s) until `ready` holds: a negative check first waits for the event that
+/// shows the action was handled, never a fixed time.
+async fn until(what: &str, ready: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if ready() {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!("{what} never happened");
+}
+
 fn futures_channel() -> (impl FnOnce(), wasm_bindgen_futures::JsFuture) {
     let mut resolve = None;
     let promise = js_sys::Promise::new(&mut |r, _| resolve = Some(r));
@@ -74,6 +86,17 @@ fn el<T: JsCast>(testid: &str) -> T {
 
 fn text(testid: &str) -> String {
     el::<HtmlElement>(testid).inner_text()
+}
+
+/// The element's text, or nothing while it is not on the page.
+fn shown(testid: &str) -> String {
+    leptos::prelude::document()
+        .query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        .map(|e| e.inner_text())
+        .unwrap_or_default()
 }
 
 fn type_secret(value: &str) {
@@ -155,7 +178,7 @@ async fn an_empty_secret_is_refused_without_calling_the_api() {
     ));
     mount().await;
     el::<HtmlElement>("create").click();
-    sleep(20).await;
+    until("the refusal", || !shown("error").is_empty()).await;
     assert_eq!(text("error"), "Type a secret first.");
     assert_eq!(calls_to("/api/v1/share"), 0);
 }
@@ -175,7 +198,7 @@ async fn a_secret_over_the_limit_is_refused_before_submit() {
         Some("true")
     );
     el::<HtmlElement>("create").click();
-    sleep(20).await;
+    until("the refusal", || !shown("error").is_empty()).await;
     assert!(text("error").contains("too long"), "{}", text("error"));
     assert_eq!(calls_to("/api/v1/share"), 0);
 }
