@@ -58,7 +58,7 @@ limit 10 cargo build --locked -p ots-server -p ots-cli
 export OTS_SERVER_BIN="$OTS_ROOT/target/debug/ots-server" OTS_CLI_BIN="$OTS_ROOT/target/debug/ots"
 
 step "native tests: unit, integration (embedded store and Redis), doc tests"
-for crate in ots-core ots-server ots-cli ots-testkit ots-bench; do
+for crate in ots-core ots-server ots-cli ots-testkit; do
   suite "$crate" 20 cargo test --locked -p "$crate"
 done
 suite ots-web 5 cargo test --locked -p ots-web --lib
@@ -68,7 +68,7 @@ suite ots-web-first-screen 15 "${isolate[@]}" cargo test --locked -p ots-web --t
 suite ots-web-a11y 20 "${isolate[@]}" cargo test --locked -p ots-web --test a11y
 
 step "browser tests: wasm-bindgen-test in headless Chromium"
-suite ots-web-wasm 15 cargo test --locked -p ots-web --target wasm32-unknown-unknown --tests
+suite ots-web-wasm 15 cargo test --locked -p ots-web --target wasm32-unknown-unknown --test browser
 
 step "the run left the checkout as it found it"
 status_after=$(git status --porcelain 2>/dev/null || true)

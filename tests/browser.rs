@@ -423,8 +423,24 @@ async fn creations_go_into_the_sent_history_unless_the_settings_turn_it_off() {
         mount().await;
         type_secret("remember me?");
         el::<HtmlElement>("create").click();
-        sleep(400).await;
-        let entries = history::list().await.expect("list");
+        // The record is written once the link shows (never, without history): wait for
+        // the link, then for the record, with a deadline.
+        until("the link", || {
+            leptos::prelude::document()
+                .query_selector("[data-testid=recipient-link]")
+                .ok()
+                .flatten()
+                .is_some()
+        })
+        .await;
+        let mut entries = history::list().await.expect("list");
+        for _ in 0..200 {
+            if entries.len() >= kept {
+                break;
+            }
+            sleep(25).await;
+            entries = history::list().await.expect("list");
+        }
         assert_eq!(entries.len(), kept, "config {config}");
         if kept == 1 {
             assert_eq!(entries[0].receipt.metadata_key, "m".repeat(62));
