@@ -23,7 +23,7 @@ for line in open(minimums_path, encoding="utf-8"):
 suite = None
 counts = {}
 for line in open(log_path, encoding="utf-8", errors="replace"):
-    running = re.match(r"\s*Running ((?:unittests )?\S+)", line)
+    running = re.match(r"\s*Running ((?:unittests )?\S+) \(", line)
     doc = re.match(r"\s*Doc-tests (\S+)", line)
     if running:
         suite = f"{crate} {running.group(1)}"
