@@ -506,11 +506,15 @@ async fn every_screen_runs_without_a_csp_violation_or_a_foreign_request() {
             let html = std::fs::read_to_string(&index).expect("index.html");
             let inline = "<script>document.title = 'spoiled';</script></body>";
             std::fs::write(&index, html.replace("</body>", inline)).expect("spoil");
+            // The precompressed copies would still serve the page unspoiled.
+            for packed in ["index.html.br", "index.html.gz"] {
+                let _ = std::fs::remove_file(dist.join(packed));
+            }
         },
         &[],
     );
     browser.client.goto(&spoiled.url).await.expect("open");
-    wait_problem(&browser, "script-src").await;
+    wait_problem(&browser, "CSP violation: script-src").await;
     drop(spoiled);
 
     browser.client.goto(&server.url).await.expect("open");
