@@ -59,6 +59,7 @@ mod b64;
 pub mod envelope;
 pub mod form;
 pub mod keys;
+pub mod lenient;
 pub mod limits;
 pub mod link;
 pub mod password;

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::wire::lenient;
+use crate::lenient;
 
 /// Upper-case letters.
 pub const UPPERCASE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -13,7 +13,7 @@ use std::fmt;
 use crate::keys;
 
 mod error;
-pub mod lenient;
+pub use crate::lenient;
 mod receipt;
 mod request;
 mod response;

@@ -249,7 +249,7 @@ pub fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 mod tests {
     use serde::Deserialize;
 
-    use crate::wire::lenient;
+    use crate::lenient;
 
     #[test]
     fn numbers_in_strings_are_read_without_floats() {
