@@ -123,10 +123,12 @@ impl Server {
     /// or fragment; a trailing slash is dropped and scheme and host are lower-cased.
     pub fn custom(url: &str) -> Result<Self, LinkError> {
         let (origin, rest) = split_origin(url).ok_or(LinkError::Malformed)?;
+        // `split_origin` leaves a path that is empty or starts with '/', '?' or '#', and
+        // a query or fragment is refused here: what is left is a clean path.
         let clean = rest
             .chars()
             .all(|c| !c.is_ascii_control() && !c.is_whitespace() && !matches!(c, '?' | '#'));
-        if !clean || !(rest.is_empty() || rest.starts_with('/')) {
+        if !clean {
             return Err(LinkError::Malformed);
         }
         Ok(Self::Custom(format!(
@@ -457,6 +459,41 @@ impl FromStr for Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which custom servers a link may name: an http(s) origin and a clean path, nothing
+    /// else (no query, fragment, whitespace or control character), one trailing slash
+    /// dropped.
+    #[test]
+    fn a_custom_server_is_an_origin_and_a_clean_path() {
+        for (url, want) in [
+            ("https://ots.example.com", "https://ots.example.com"),
+            ("https://ots.example.com/", "https://ots.example.com"),
+            (
+                "http://OTS.example.com:8080/base/",
+                "http://ots.example.com:8080/base",
+            ),
+            ("https://ots.example.com/a/b", "https://ots.example.com/a/b"),
+        ] {
+            assert_eq!(
+                Server::custom(url),
+                Ok(Server::Custom(want.into())),
+                "{url}"
+            );
+        }
+        for url in [
+            "https://ots.example.com/a b",     // whitespace
+            "https://ots.example.com/a\u{a0}", // non-ASCII whitespace
+            "https://ots.example.com/a\u{7f}", // a control character that is not whitespace
+            "https://ots.example.com/a?b=c",   // a query
+            "https://ots.example.com/a#top",   // a fragment
+            "https://ots.example.com?b",       // a query right after the host
+            "ftp://ots.example.com",           // not http(s)
+            "https://",                        // no host
+            "ots.example.com",                 // no scheme
+        ] {
+            assert_eq!(Server::custom(url), Err(LinkError::Malformed), "{url:?}");
+        }
+    }
     use proptest::prelude::*;
 
     const KEY: &str = "ou88al7nsj14a2pancybh3w3378r0we476bl9wysaj2w55hleccvknxckr7bb3";
