@@ -412,13 +412,12 @@ pub fn open(
     fk: &FragmentKey,
     pass: Option<&DerivedPassphrase>,
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-    let pass = match envelope.kdf {
-        None => None,
-        Some(params) => match pass {
-            None => return Err(EnvelopeError::PassphraseRequired),
-            Some(p) if p.params != params => return Err(EnvelopeError::Decrypt),
-            Some(p) => Some(p),
-        },
+    // A passphrase derived with other parameters than the header's makes another key, so
+    // the AEAD check refuses it like any wrong passphrase: no separate guard is needed.
+    let pass = match (envelope.kdf, pass) {
+        (None, _) => None,
+        (Some(_), None) => return Err(EnvelopeError::PassphraseRequired),
+        (Some(_), Some(p)) => Some(p),
     };
     let aad = envelope.header();
     let mut buffer = Zeroizing::new(envelope.sealed.clone());
