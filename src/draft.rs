@@ -231,6 +231,7 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
         key: Some(sealed.key),
         server: draft.server.clone(),
         passphrase: sealed.kdf.map_or(PassphraseHint::None, PassphraseHint::Kdf),
+        version: ots_core::envelope::Version::V1,
     };
     let link = Route::Reveal(reveal.clone()).to_url(&page);
     let key_text = reveal.key.take().map(|k| k.to_string());

@@ -1,5 +1,7 @@
 //! The browser-encryption envelope: the only text posted as the OTS `secret` when the
-//! client encrypts. Format version `ots1`; the full specification, with test vectors, is
+//! client encrypts. Format versions `ots1` (the plaintext as is) and `ots2` (a typed,
+//! padded payload, see [`crate::payload`], and an access value always derived from the
+//! key, see [`ots2_access`]); the full specification, with test vectors, is
 //! `docs/ENVELOPE.md`.
 //!
 //! ```text
@@ -22,7 +24,7 @@ use std::str::FromStr;
 
 use aes_gcm::aead::{AeadInOut, Nonce};
 use aes_gcm::{Aes256Gcm, Key, KeyInit};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version as Argon2Version};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -33,10 +35,38 @@ use crate::b64;
 pub const PREFIX: &str = "ots1.";
 /// The KDF tag of a passphrase-protected envelope.
 const KDF_TAG: &str = "a2id.";
-/// HKDF `info` for the content key.
-const CONTENT_INFO: &[u8] = b"ots1 content key";
-/// HKDF `info` for the Argon2id salt.
+/// HKDF `info` for the Argon2id salt (both versions share the Argon2id stage).
 const SALT_INFO: &[u8] = b"ots1 argon2id salt";
+/// HKDF `info` for the `ots2` access value.
+const ACCESS_INFO: &[u8] = b"ots2 access";
+
+/// The envelope format version, named by the header's tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// `ots1.`: the plaintext as is; the API passphrase only with a user passphrase.
+    V1,
+    /// `ots2.`: a typed, padded [`crate::payload::Payload`]; the API passphrase is always
+    /// [`ots2_access`].
+    V2,
+}
+
+impl Version {
+    /// The tag that starts the envelope, dot included: `ots1.` or `ots2.`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::V1 => PREFIX,
+            Self::V2 => "ots2.",
+        }
+    }
+
+    /// HKDF `info` for the content key.
+    fn content_info(self) -> &'static [u8] {
+        match self {
+            Self::V1 => b"ots1 content key",
+            Self::V2 => b"ots2 content key",
+        }
+    }
+}
 
 /// Bytes of the AES-GCM nonce.
 pub const NONCE_LEN: usize = 12;
@@ -226,6 +256,8 @@ impl FromStr for KdfParams {
 #[derive(Clone)]
 pub struct DerivedPassphrase {
     access: Zeroizing<String>,
+    /// `A[0..32]`, which `access` encodes and [`ots2_access`] hashes.
+    gate: Zeroizing<[u8; KEY_LEN]>,
     key: Zeroizing<[u8; KEY_LEN]>,
     params: KdfParams,
 }
@@ -269,25 +301,50 @@ pub fn derive_passphrase(
     let argon_params =
         Params::new(params.m_kib, params.t, params.p, Some(64)).map_err(|_| EnvelopeError::Kdf)?;
     let mut out = Zeroizing::new([0u8; 64]);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params)
+    Argon2::new(Algorithm::Argon2id, Argon2Version::V0x13, argon_params)
         .hash_password_into(passphrase.as_bytes(), &salt, &mut out[..])
         .map_err(|_| EnvelopeError::Kdf)?;
     let (access, key) = out.split_at(KEY_LEN);
     let mut key_half = Zeroizing::new([0u8; KEY_LEN]);
     key_half.copy_from_slice(key);
+    let mut gate = Zeroizing::new([0u8; KEY_LEN]);
+    gate.copy_from_slice(access);
     Ok(DerivedPassphrase {
         access: Zeroizing::new(b64(access)),
+        gate,
         key: key_half,
         params: *params,
     })
 }
 
-/// A sealed envelope: `"ots1." [ "a2id.<m>.<t>.<p>." ] b64url(nonce || ciphertext || tag)`.
+/// The API passphrase of an `ots2` secret, sent on create, reveal and burn:
+/// `b64url(HKDF-SHA256(salt = "", ikm = fk [|| A[0..32]], info = "ots2 access"))`, with
+/// `A[0..32]` when a passphrase protects the secret. Without the fragment key nobody can
+/// compute it, so a link seen without its fragment can neither consume nor burn the
+/// secret; it reveals nothing about the content key, which uses another `info`.
+pub fn ots2_access(fk: &FragmentKey, pass: Option<&DerivedPassphrase>) -> Zeroizing<String> {
+    let mut ikm = Zeroizing::new([0u8; 2 * KEY_LEN]);
+    ikm[..KEY_LEN].copy_from_slice(fk.as_bytes());
+    let ikm_len = match pass {
+        Some(p) => {
+            ikm[KEY_LEN..].copy_from_slice(&p.gate[..]);
+            2 * KEY_LEN
+        }
+        None => KEY_LEN,
+    };
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    hkdf(&ikm[..ikm_len], ACCESS_INFO, &mut out[..]);
+    Zeroizing::new(b64(&out[..]))
+}
+
+/// A sealed envelope: `"ots1." | "ots2."`, then `[ "a2id.<m>.<t>.<p>." ]
+/// b64url(nonce || ciphertext || tag)`.
 ///
 /// `FromStr` accepts only the canonical text (surrounding ASCII whitespace aside), so
 /// `Display` gives back exactly what was parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    version: Version,
     kdf: Option<KdfParams>,
     nonce: [u8; NONCE_LEN],
     /// Ciphertext followed by the tag.
@@ -295,6 +352,11 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// The format version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
     /// The Argon2id parameters if the envelope is passphrase-protected.
     pub fn kdf(&self) -> Option<KdfParams> {
         self.kdf
@@ -303,19 +365,23 @@ impl Envelope {
     /// Whether a revealed secret looks like an envelope (rather than plain text from
     /// another client). It may still fail to parse.
     pub fn detect(text: &str) -> bool {
-        text.trim_ascii_start().starts_with(PREFIX)
+        let text = text.trim_ascii_start();
+        [Version::V1, Version::V2]
+            .iter()
+            .any(|v| text.starts_with(v.tag()))
     }
 
     /// The header: everything before the payload, trailing dot included. It is the AAD.
     fn header(&self) -> String {
-        header(self.kdf.as_ref())
+        header(self.version, self.kdf.as_ref())
     }
 }
 
-fn header(kdf: Option<&KdfParams>) -> String {
+fn header(version: Version, kdf: Option<&KdfParams>) -> String {
+    let tag = version.tag();
     match kdf {
-        None => PREFIX.to_owned(),
-        Some(k) => format!("{PREFIX}{KDF_TAG}{k}."),
+        None => tag.to_owned(),
+        Some(k) => format!("{tag}{KDF_TAG}{k}."),
     }
 }
 
@@ -332,9 +398,10 @@ impl FromStr for Envelope {
     type Err = EnvelopeError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let rest = text
-            .trim_ascii()
-            .strip_prefix(PREFIX)
+        let text = text.trim_ascii();
+        let (version, rest) = [Version::V1, Version::V2]
+            .into_iter()
+            .find_map(|v| Some((v, text.strip_prefix(v.tag())?)))
             .ok_or(EnvelopeError::Malformed)?;
         let (kdf, payload) = match rest.rsplit_once('.') {
             None => (None, rest),
@@ -352,6 +419,7 @@ impl FromStr for Envelope {
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
         let nonce = <[u8; NONCE_LEN]>::try_from(nonce).map_err(|_| EnvelopeError::Malformed)?;
         Ok(Self {
+            version,
             kdf,
             nonce,
             sealed: sealed.to_vec(),
@@ -359,8 +427,12 @@ impl FromStr for Envelope {
     }
 }
 
-/// `K = HKDF-SHA256(salt = "", ikm = fk [|| pk], info = "ots1 content key")`, as a cipher.
-fn content_cipher(fk: &FragmentKey, pass: Option<&DerivedPassphrase>) -> Aes256Gcm {
+/// `K = HKDF-SHA256(salt = "", ikm = fk [|| pk], info = "ots<v> content key")`, as a cipher.
+fn content_cipher(
+    version: Version,
+    fk: &FragmentKey,
+    pass: Option<&DerivedPassphrase>,
+) -> Aes256Gcm {
     let mut ikm = Zeroizing::new([0u8; 2 * KEY_LEN]);
     ikm[..KEY_LEN].copy_from_slice(fk.as_bytes());
     let ikm_len = match pass {
@@ -371,12 +443,13 @@ fn content_cipher(fk: &FragmentKey, pass: Option<&DerivedPassphrase>) -> Aes256G
         None => KEY_LEN,
     };
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    hkdf(&ikm[..ikm_len], CONTENT_INFO, &mut key[..]);
+    hkdf(&ikm[..ikm_len], version.content_info(), &mut key[..]);
     Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key))
 }
 
-/// Seals `plaintext` under the fragment key, and under the passphrase too if `pass` is
-/// given. `nonce` must be 12 fresh random bytes: never reuse one with the same key.
+/// Seals `plaintext` into an `ots1` envelope under the fragment key, and under the
+/// passphrase too if `pass` is given. `nonce` must be 12 fresh random bytes: never reuse
+/// one with the same key. New secrets use `ots2` ([`crate::payload::seal`]).
 ///
 /// # Panics
 /// Only if `plaintext` exceeds AES-GCM's limit of 64 GiB.
@@ -386,10 +459,22 @@ pub fn seal(
     plaintext: &[u8],
     pass: Option<&DerivedPassphrase>,
 ) -> Envelope {
+    seal_version(Version::V1, fk, nonce, plaintext, pass)
+}
+
+/// [`seal`] for either version; `plaintext` is what the AEAD encrypts (for `ots2`, the
+/// padded payload).
+pub(crate) fn seal_version(
+    version: Version,
+    fk: &FragmentKey,
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+    pass: Option<&DerivedPassphrase>,
+) -> Envelope {
     let kdf = pass.map(|p| p.params);
-    let aad = header(kdf.as_ref());
+    let aad = header(version, kdf.as_ref());
     let mut buffer = plaintext.to_vec();
-    content_cipher(fk, pass)
+    content_cipher(version, fk, pass)
         .encrypt_in_place(
             &Nonce::<Aes256Gcm>::from(nonce),
             aad.as_bytes(),
@@ -397,13 +482,16 @@ pub fn seal(
         )
         .expect("AES-GCM encrypts anything under 64 GiB");
     Envelope {
+        version,
         kdf,
         nonce,
         sealed: buffer,
     }
 }
 
-/// Opens an envelope. A passphrase-protected one needs `pass`, derived with
+/// Opens an envelope of either version and returns what the AEAD sealed: the plaintext
+/// of an `ots1` envelope, the padded payload of an `ots2` one (which
+/// [`crate::payload::open`] decodes). A passphrase-protected one needs `pass`, derived with
 /// [`Envelope::kdf`]'s parameters ([`EnvelopeError::PassphraseRequired`] otherwise); for
 /// one without, `pass` is ignored. Every authentication failure is
 /// [`EnvelopeError::Decrypt`].
@@ -421,7 +509,7 @@ pub fn open(
     };
     let aad = envelope.header();
     let mut buffer = Zeroizing::new(envelope.sealed.clone());
-    content_cipher(fk, pass)
+    content_cipher(envelope.version, fk, pass)
         .decrypt_in_place(
             &Nonce::<Aes256Gcm>::from(envelope.nonce),
             aad.as_bytes(),
@@ -436,19 +524,20 @@ fn b64_len(n: usize) -> usize {
     n.saturating_mul(4).saturating_add(2) / 3
 }
 
-/// The exact length, in bytes (all ASCII), of the envelope text for a plaintext of
-/// `plaintext_len` bytes.
+/// The exact length, in bytes (all ASCII), of the `ots1` envelope text for a plaintext of
+/// `plaintext_len` bytes. (`ots2` headers have the same length, so this also gives an
+/// `ots2` envelope's length from its padded payload's.)
 pub fn sealed_len(plaintext_len: usize, kdf: Option<&KdfParams>) -> usize {
-    header(kdf)
+    header(Version::V1, kdf)
         .len()
         .saturating_add(b64_len(plaintext_len.saturating_add(NONCE_LEN + TAG_LEN)))
 }
 
-/// The largest plaintext, in bytes, whose envelope fits in `limit_bytes` (0 if none does).
-/// With the OTS limit of 10 000 bytes: 7 468 without a passphrase, 7 457 with the
-/// default parameters.
+/// The largest plaintext, in bytes, whose `ots1` envelope fits in `limit_bytes` (0 if
+/// none does). With the OTS limit of 10 000 bytes: 7 468 without a passphrase, 7 457 with
+/// the default parameters. (For `ots2`, see [`crate::payload::max_payload_len`].)
 pub fn max_plaintext_len(limit_bytes: usize, kdf: Option<&KdfParams>) -> usize {
-    let payload_chars = limit_bytes.saturating_sub(header(kdf).len());
+    let payload_chars = limit_bytes.saturating_sub(header(Version::V1, kdf).len());
     // floor(3c/4) bytes fit in c characters of unpadded base64.
     (payload_chars / 4 * 3 + payload_chars % 4 * 3 / 4).saturating_sub(NONCE_LEN + TAG_LEN)
 }
@@ -562,6 +651,36 @@ mod tests {
     }
 
     #[test]
+    fn ots2_access_needs_the_key_and_the_passphrase() {
+        let a = ots2_access(&fk(1), None);
+        assert_eq!(a.len(), KEY_TEXT_LEN);
+        assert_eq!(ots2_access(&fk(1), None), a);
+        assert_ne!(ots2_access(&fk(2), None), a);
+        let p = derived("correct horse", &fk(1));
+        let with = ots2_access(&fk(1), Some(&p));
+        assert_ne!(with, a);
+        // Not ots1's access either: the server of one version learns nothing for the other.
+        assert_ne!(with.as_str(), p.access());
+        assert_ne!(
+            ots2_access(&fk(1), Some(&derived("correct horsf", &fk(1)))),
+            with
+        );
+    }
+
+    #[test]
+    fn versions_have_their_own_tag_and_key() {
+        let text = seal_version(Version::V2, &fk(1), [0; NONCE_LEN], b"hi", None).to_string();
+        assert!(text.starts_with("ots2."));
+        let env: Envelope = text.parse().expect("parses");
+        assert_eq!(env.version(), Version::V2);
+        assert_eq!(open(&env, &fk(1), None).expect("opens").as_slice(), b"hi");
+        assert!(Envelope::detect(&text));
+        // Same key, nonce and plaintext under ots1: another ciphertext (another key).
+        let v1 = seal(&fk(1), [0; NONCE_LEN], b"hi", None).to_string();
+        assert_ne!(v1[5..], text[5..]);
+    }
+
+    #[test]
     fn seal_open_without_passphrase() {
         let env = seal(&fk(1), [9; NONCE_LEN], b"hello", None);
         assert!(env.to_string().starts_with("ots1."));
@@ -637,7 +756,7 @@ mod tests {
         for bad in [
             String::new(),
             "ots1.".to_owned(),
-            format!("ots2.{payload}"),
+            format!("ots3.{payload}"),
             format!("OTS1.{payload}"),
             format!("ots1.x.{payload}"),
             format!("ots1.a2id.{payload}"),
@@ -723,7 +842,8 @@ mod tests {
         assert_eq!(max_plaintext_len(10, None), 0);
         assert_eq!(max_plaintext_len(0, None), 0);
         assert_eq!(sealed_len(0, None), 5 + 38);
-        assert_eq!(header(Some(&KdfParams::DEFAULT)).len(), 20);
+        assert_eq!(header(Version::V1, Some(&KdfParams::DEFAULT)).len(), 20);
+        assert_eq!(header(Version::V2, Some(&KdfParams::DEFAULT)).len(), 20);
     }
 
     proptest! {

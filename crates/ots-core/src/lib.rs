@@ -4,7 +4,9 @@
 //! - [`wire`]: the v1 request and response types, lenient to read and strict to write.
 //! - [`form`]: form (`x-www-form-urlencoded`) and percent encoding.
 //! - [`keys`]: secret and receipt keys.
-//! - [`envelope`]: the `ots1` browser-encryption envelope (spec: `docs/ENVELOPE.md`).
+//! - [`envelope`]: the `ots1`/`ots2` browser-encryption envelope (spec: `docs/ENVELOPE.md`).
+//! - [`payload`]: what an `ots2` envelope holds: text, a file or both, padded.
+//! - [`filename`]: the file-name sanitiser and media types of files in secrets.
 //! - [`link`]: the app's links (`#/s/<key>/<fragment key>?r=eu`), shared with the CLI.
 //! - [`password`]: unbiased password generation.
 //!
@@ -14,19 +16,22 @@
 //! Creating an encrypted secret and its link, then opening it on the other side:
 //!
 //! ```
-//! use ots_core::envelope::{self, FragmentKey, KdfParams};
+//! use ots_core::envelope::{self, FragmentKey, KdfParams, Version};
 //! use ots_core::link::{PassphraseHint, RevealLink, Route, Server};
+//! use ots_core::payload::{self, Payload};
 //! use ots_core::wire::{SecretOptions, ShareRequest};
 //!
 //! // Sender: random bytes come from the caller (getrandom in the app and CLI).
 //! let fk = FragmentKey::from_bytes([7; 32]);
 //! let params = KdfParams::new(64, 1, 1)?; // KdfParams::DEFAULT in real use
 //! let pass = envelope::derive_passphrase("correct horse", &fk, &params)?;
-//! let sealed = envelope::seal(&fk, [9; 12], b"the secret", Some(&pass));
+//! let sealed = payload::seal(&fk, [9; 12], &Payload::text("the secret"), Some(&pass));
+//! // ots2 always sends an access value derived from the key as the API passphrase.
+//! let access = envelope::ots2_access(&fk, Some(&pass));
 //! let body = ShareRequest {
 //!     secret: sealed.to_string(),
 //!     options: SecretOptions {
-//!         passphrase: Some(pass.access().to_owned()),
+//!         passphrase: Some(access.to_string()),
 //!         ttl: Some(3600),
 //!         ..SecretOptions::default()
 //!     },
@@ -39,6 +44,7 @@
 //!     key: Some(fk.clone()),
 //!     server: Server::Origin,
 //!     passphrase: PassphraseHint::Kdf(params),
+//!     version: Version::V2,
 //! })
 //! .to_url("https://app.example/");
 //!
@@ -48,19 +54,22 @@
 //!     unreachable!()
 //! };
 //! let pass = envelope::derive_passphrase("correct horse", &fk, &params)?;
-//! // POST /api/v1/secret/<key> with passphrase = pass.access(); the response's value:
+//! assert_eq!(envelope::ots2_access(&fk, Some(&pass)), access);
+//! // POST /api/v1/secret/<key> with passphrase = access; the response's value:
 //! let value = sealed.to_string();
-//! let opened = envelope::open(&value.parse()?, &fk, Some(&pass))?;
-//! assert_eq!(opened.as_slice(), b"the secret");
+//! let opened = payload::open(&value.parse()?, &fk, Some(&pass))?;
+//! assert_eq!(opened.text_part(), Some("the secret"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod b64;
 pub mod envelope;
+pub mod filename;
 pub mod form;
 pub mod keys;
 pub mod lenient;
 pub mod limits;
 pub mod link;
 pub mod password;
+pub mod payload;
 pub mod wire;

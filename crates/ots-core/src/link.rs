@@ -9,6 +9,7 @@
 //!   api=<absolute URL>     the secret lives on that (custom) server
 //!   p=<m>.<t>.<p>          a passphrase protects the encryption (Argon2id parameters)
 //!   p=1                    a plain server-side passphrase gate
+//!   v=2                    the envelope is `ots2`: send its derived access value
 //! ```
 //!
 //! [`Route::parse`] also reads the other screens (`#/`, `#/recent`, `#/history`) and the
@@ -18,7 +19,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::envelope::{FragmentKey, KdfParams};
+use crate::envelope::{FragmentKey, KdfParams, Version};
 use crate::form;
 use crate::keys;
 
@@ -178,6 +179,9 @@ pub struct RevealLink {
     pub server: Server,
     /// Whether a passphrase is needed, and how.
     pub passphrase: PassphraseHint,
+    /// The envelope version (`v=2`; none means `ots1`), known before the reveal because
+    /// `ots2` secrets need [`crate::envelope::ots2_access`] as the API passphrase.
+    pub version: Version,
 }
 
 /// A link to the creator's receipt.
@@ -251,11 +255,22 @@ fn checked_key(key: &str) -> Result<String, LinkError> {
 }
 
 /// The link parameters, read from the part after `?`.
-#[derive(Default)]
 struct Params {
     server: Server,
     passphrase: PassphraseHint,
     access: Option<String>,
+    version: Version,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            server: Server::Origin,
+            passphrase: PassphraseHint::None,
+            access: None,
+            version: Version::V1,
+        }
+    }
 }
 
 impl Params {
@@ -281,6 +296,9 @@ impl Params {
                     out.access = Some(value);
                 }
                 "b" => return Err(LinkError::Malformed),
+                "v" if value == "1" => out.version = Version::V1,
+                "v" if value == "2" => out.version = Version::V2,
+                "v" => return Err(LinkError::Malformed),
                 _ => {}
             }
         }
@@ -293,11 +311,12 @@ impl Params {
         Ok(out)
     }
 
-    /// `?r=…&p=…&b=…`, or `""` when there is nothing to say.
+    /// `?r=…&p=…&v=2&b=…`, or `""` when there is nothing to say.
     fn write(
         f: &mut fmt::Formatter<'_>,
         server: &Server,
         passphrase: PassphraseHint,
+        version: Version,
         access: Option<&str>,
     ) -> fmt::Result {
         let mut pairs: Vec<(&str, String)> = Vec::new();
@@ -310,6 +329,9 @@ impl Params {
             PassphraseHint::None => {}
             PassphraseHint::Gate => pairs.push(("p", "1".to_owned())),
             PassphraseHint::Kdf(k) => pairs.push(("p", k.to_string())),
+        }
+        if version == Version::V2 {
+            pairs.push(("v", "2".to_owned()));
         }
         if let Some(access) = access {
             pairs.push(("b", access.to_owned()));
@@ -369,6 +391,7 @@ impl Route {
                     key,
                     server: params.server,
                     passphrase: params.passphrase,
+                    version: params.version,
                 }))
             }
             ["r", metadata_key] => {
@@ -400,6 +423,7 @@ impl Route {
                 key: None,
                 server,
                 passphrase: PassphraseHint::None,
+                version: Version::V1,
             })),
             ["receipt" | "private" | "metadata", key] => Ok(Self::Receipt(ReceiptLink {
                 metadata_key: checked_key(key)?,
@@ -432,7 +456,7 @@ impl fmt::Display for Route {
                 if let Some(key) = &link.key {
                     write!(f, "/{key}")?;
                 }
-                Params::write(f, &link.server, link.passphrase, None)
+                Params::write(f, &link.server, link.passphrase, link.version, None)
             }
             Self::Receipt(link) => {
                 write!(f, "#/r/{}", link.metadata_key)?;
@@ -440,6 +464,7 @@ impl fmt::Display for Route {
                     f,
                     &link.server,
                     PassphraseHint::None,
+                    Version::V1,
                     link.access.as_deref(),
                 )
             }
@@ -510,7 +535,33 @@ mod tests {
             key: Some(fk()),
             server,
             passphrase,
+            version: Version::V1,
         })
+    }
+
+    #[test]
+    fn the_envelope_version_is_v_2_and_absent_for_ots1() {
+        let Route::Reveal(mut link) =
+            reveal(Server::Origin, PassphraseHint::Kdf(KdfParams::DEFAULT))
+        else {
+            unreachable!()
+        };
+        link.version = Version::V2;
+        let text = Route::Reveal(link.clone()).to_string();
+        assert_eq!(text, format!("#/s/{KEY}/{FK}?p=19456.2.1&v=2"));
+        assert_eq!(Route::parse(&text), Ok(Route::Reveal(link.clone())));
+        link.version = Version::V1;
+        assert_eq!(
+            Route::parse(&format!("#/s/{KEY}/{FK}?p=19456.2.1&v=1")),
+            Ok(Route::Reveal(link))
+        );
+        for bad in ["v=3", "v=", "v=02", "v=two"] {
+            assert_eq!(
+                Route::parse(&format!("#/s/{KEY}/{FK}?{bad}")),
+                Err(LinkError::Malformed),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -612,6 +663,7 @@ mod tests {
                 key: None,
                 server: Server::Origin,
                 passphrase: PassphraseHint::Gate,
+                version: Version::V1,
             })
         );
     }
@@ -627,6 +679,7 @@ mod tests {
                 key: None,
                 server: Server::Region(Region::Eu),
                 passphrase: PassphraseHint::None,
+                version: Version::V1,
             }))
         );
     }
@@ -640,6 +693,7 @@ mod tests {
                 key: None,
                 server: Server::Region(Region::Eu),
                 passphrase: PassphraseHint::None,
+                version: Version::V1,
             }))
         );
         for path in ["receipt", "private", "metadata"] {
@@ -783,14 +837,16 @@ mod tests {
                 "[A-Za-z0-9_-]{20,70}",
                 proptest::option::of(any::<[u8; 32]>()),
                 server_strategy(),
-                hint_strategy()
+                hint_strategy(),
+                any::<bool>()
             )
-                .prop_map(|(secret_key, key, server, passphrase)| Route::Reveal(
+                .prop_map(|(secret_key, key, server, passphrase, v2)| Route::Reveal(
                     RevealLink {
                         secret_key,
                         key: key.map(FragmentKey::from_bytes),
                         server,
                         passphrase,
+                        version: if v2 { Version::V2 } else { Version::V1 },
                     }
                 )),
             (

@@ -1,6 +1,8 @@
-//! Fuzzing the text parsers that take input from links and from the network: the
-//! `ots1.` envelope (with its fragment key and Argon2id parameters) and the link /
-//! route parser (with the form decoding under it). No input may panic, and whatever
+//! Fuzzing the parsers that take input from links and from the network: the `ots1.` and
+//! `ots2.` envelopes (with their fragment key and Argon2id parameters), the `ots2`
+//! payload that a sender controls entirely (with the file-name sanitiser and the
+//! unencrypted `ots2-plain.` form), and the link / route parser (with the form decoding
+//! under it). No input may panic, and whatever
 //! parses must print back to a text that parses to the same value.
 //!
 //! Inputs: the corpus under `fuzz/corpus/<target>/` (replayed as is, and mutated byte
@@ -13,7 +15,9 @@
 use std::path::PathBuf;
 
 use ots_core::envelope::{Envelope, FragmentKey, KdfParams, open};
+use ots_core::filename;
 use ots_core::link::{Route, origin};
+use ots_core::payload::{self, Payload};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
@@ -23,8 +27,8 @@ fn cases() -> u32 {
         .unwrap_or(1_000)
 }
 
-/// The seed inputs of one target, one file each.
-fn corpus(target: &str) -> Vec<String> {
+/// The seed inputs of one target, one file each, as bytes.
+fn corpus_bytes(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);
@@ -33,23 +37,34 @@ fn corpus(target: &str) -> Vec<String> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    let seeds: Vec<String> = files
-        .iter()
-        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
-        .collect();
+    let seeds: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert!(seeds.len() >= 10, "the {target} corpus is missing");
     seeds
 }
 
+/// The seed inputs of one target, as text.
+fn corpus(target: &str) -> Vec<String> {
+    corpus_bytes(target)
+        .into_iter()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect()
+}
+
 /// A seed with a few byte edits (insert, delete, replace), as a mutating fuzzer would.
 fn mutated(seeds: Vec<String>) -> impl Strategy<Value = String> {
+    mutated_bytes(seeds.into_iter().map(String::into_bytes).collect())
+        .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// [`mutated`] on bytes.
+fn mutated_bytes(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     let edit = (any::<prop::sample::Index>(), 0u8..3, any::<u8>());
     (
         prop::sample::select(seeds),
         prop::collection::vec(edit, 1..5),
     )
         .prop_map(|(seed, edits)| {
-            let mut bytes = seed.into_bytes();
+            let mut bytes = seed;
             for (at, op, byte) in edits {
                 let i = at.index(bytes.len() + 1);
                 match op {
@@ -61,7 +76,7 @@ fn mutated(seeds: Vec<String>) -> impl Strategy<Value = String> {
                     _ => bytes.push(byte),
                 }
             }
-            String::from_utf8_lossy(&bytes).into_owned()
+            bytes
         })
 }
 
@@ -74,17 +89,41 @@ fn check_envelope(input: &str) -> Result<(), TestCaseError> {
         prop_assert_eq!(text.parse::<Envelope>().ok(), Some(env.clone()));
         // A wrong key (or a missing passphrase) is an error, never a panic.
         let _ = open(&env, &FragmentKey::from_bytes([7; 32]), None);
+        let _ = payload::open(&env, &FragmentKey::from_bytes([7; 32]), None);
     }
     for part in input.split(['.', '/', '#']) {
         if let Ok(k) = part.parse::<FragmentKey>() {
             prop_assert_eq!(k.to_string(), part);
         }
     }
-    if let Some(params) = input.strip_prefix("ots1.a2id.")
+    if let Some(params) = input
+        .strip_prefix("ots1.a2id.")
+        .or_else(|| input.strip_prefix("ots2.a2id."))
         && let Ok(k) = params.parse::<KdfParams>()
     {
         prop_assert_eq!(k.to_string().parse::<KdfParams>().ok(), Some(k));
     }
+    Ok(())
+}
+
+/// The payload target: whatever decodes re-encodes to what decodes the same, with a
+/// clean name; the unencrypted form and the sanitiser never panic.
+fn check_payload(bytes: &[u8]) -> Result<(), TestCaseError> {
+    if let Ok(p) = Payload::decode(bytes) {
+        let again = Payload::decode(&p.encode());
+        prop_assert_eq!(again.as_ref(), Ok(&p));
+        if let Some(f) = p.file() {
+            prop_assert_eq!(filename::sanitize(f.name()), f.name());
+            prop_assert!(filename::is_media_type(f.media_type()));
+        }
+        let plain = payload::from_plain(&payload::to_plain(&p));
+        prop_assert_eq!(plain.as_ref(), Some(&p));
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let _ = payload::from_plain(&text);
+    let _ = payload::from_plain(&format!("{}{text}", payload::PLAIN_PREFIX));
+    let name = filename::sanitize(&text);
+    prop_assert_eq!(filename::sanitize(&name), name);
     Ok(())
 }
 
@@ -109,6 +148,9 @@ fn corpus_replays() {
     }
     for seed in corpus("link") {
         check_link(&seed).unwrap_or_else(|e| panic!("{seed:?}: {e}"));
+    }
+    for seed in corpus_bytes("payload") {
+        check_payload(&seed).unwrap_or_else(|e| panic!("{seed:?}: {e}"));
     }
 }
 
@@ -139,7 +181,16 @@ fn envelope_like() -> impl Strategy<Value = String> {
             .unwrap_or_default()
     });
     (
-        prop::sample::select(vec!["ots1.", "OTS1.", "ots2.", "ots1", " ots1.", ""]),
+        prop::sample::select(vec![
+            "ots1.",
+            "OTS1.",
+            "ots2.",
+            "ots2-plain.",
+            "ots3.",
+            "ots1",
+            " ots1.",
+            "",
+        ]),
         kdf,
         b64url(0..140),
         prop::sample::select(vec!["", " ", "\n", ".", "..", "é"]),
@@ -188,6 +239,10 @@ fn link_like() -> impl Strategy<Value = String> {
         "p=0.0.0",
         "p=99999999999.1.1",
         "p=x",
+        "v=2",
+        "v=1",
+        "v=3",
+        "v=",
         "%zz",
         "",
         "=",
@@ -223,6 +278,32 @@ proptest! {
     fn envelope_arbitrary(input in "\\PC{0,200}", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         check_envelope(&input)?;
         check_envelope(&String::from_utf8_lossy(&bytes))?;
+    }
+
+    #[test]
+    fn payload_from_corpus(input in mutated_bytes(corpus_bytes("payload"))) {
+        check_payload(&input)?;
+    }
+
+    #[test]
+    fn payload_near_misses(
+        kind in 0u8..5,
+        parts in prop::collection::vec((any::<u8>(), prop::collection::vec(any::<u8>(), 0..12)), 0..5),
+        tail in prop::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..8),
+    ) {
+        // Length-prefixed pieces of roughly the right shape, so lengths often match.
+        let mut bytes = vec![kind];
+        for (len, piece) in parts {
+            bytes.push(len % 16);
+            bytes.extend(piece);
+        }
+        bytes.extend(tail);
+        check_payload(&bytes)?;
+    }
+
+    #[test]
+    fn payload_arbitrary(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        check_payload(&bytes)?;
     }
 
     #[test]

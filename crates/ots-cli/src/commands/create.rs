@@ -84,6 +84,7 @@ impl LinkStyle {
                 key,
                 server: server.clone(),
                 passphrase,
+                version: envelope::Version::V1,
             })
             .to_url(app_url),
             Self::ServerPages { base } => link::server_secret_url(base, secret_key),

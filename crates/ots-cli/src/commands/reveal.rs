@@ -30,6 +30,7 @@ pub fn parse_reveal_link(input: &str) -> Result<RevealLink> {
             key: None,
             server: Server::Origin,
             passphrase: PassphraseHint::None,
+            version: envelope::Version::V1,
         });
     }
     match Route::parse(input) {
