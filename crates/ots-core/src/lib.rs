@@ -9,6 +9,8 @@
 //! - [`filename`]: the file-name sanitiser and media types of files in secrets.
 //! - [`link`]: the app's links (`#/s/<key>/<fragment key>?r=eu`), shared with the CLI.
 //! - [`password`]: unbiased password generation.
+//! - [`request`]: asking for a secret: request and answer links, the `otsq1` sealed
+//!   answer (X25519 itself behind the `x25519` feature, which the browser app leaves off).
 //!
 //! The crate does no I/O and draws no randomness of its own: callers pass random bytes
 //! in, so every function is deterministic under test and builds for `wasm32-unknown-unknown`.
@@ -72,4 +74,5 @@ pub mod limits;
 pub mod link;
 pub mod password;
 pub mod payload;
+pub mod request;
 pub mod wire;

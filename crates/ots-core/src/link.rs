@@ -10,7 +10,11 @@
 //!   p=<m>.<t>.<p>          a passphrase protects the encryption (Argon2id parameters)
 //!   p=1                    a plain server-side passphrase gate
 //!   v=2                    the envelope is `ots2`: send its derived access value
+//! request = <app_url> "#/q/" b64url(pk) "?e=<expiry>" [ "&n=<note>" ] [ "&" server ]
+//! answer  = <app_url> "#/a/" <secret_key> "/" b64url(epk) "?f=<fingerprint>" [ "&" server ]
 //! ```
+//!
+//! Requests and answers are specified in [`crate::request`].
 //!
 //! [`Route::parse`] also reads the other screens (`#/`, `#/recent`, `#/history`) and the
 //! server's own links, `https://host/secret/<key>` and `https://host/receipt/<key>`
@@ -22,6 +26,7 @@ use std::str::FromStr;
 use crate::envelope::{FragmentKey, KdfParams, Version};
 use crate::form;
 use crate::keys;
+use crate::request::{self, AnswerLink, RequestLink};
 
 /// Why a link could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -210,6 +215,10 @@ pub enum Route {
     Recent,
     /// `#/history`: receipts remembered on this device.
     History,
+    /// `#/q/…`: someone asks for a secret (see [`crate::request`]).
+    Request(RequestLink),
+    /// `#/a/…`: the answer to a request, which only the asker's device opens.
+    Answer(AnswerLink),
 }
 
 /// Splits `scheme://authority` off an absolute `http(s)` URL: `(origin, rest)`, with the
@@ -260,6 +269,8 @@ struct Params {
     passphrase: PassphraseHint,
     access: Option<String>,
     version: Version,
+    /// The pairs no common parameter took, for the request routes to read.
+    extra: Vec<(String, String)>,
 }
 
 impl Default for Params {
@@ -269,6 +280,7 @@ impl Default for Params {
             passphrase: PassphraseHint::None,
             access: None,
             version: Version::V1,
+            extra: Vec::new(),
         }
     }
 }
@@ -299,7 +311,7 @@ impl Params {
                 "v" if value == "1" => out.version = Version::V1,
                 "v" if value == "2" => out.version = Version::V2,
                 "v" => return Err(LinkError::Malformed),
-                _ => {}
+                _ => out.extra.push((name, value)),
             }
         }
         out.server = match (region, api) {
@@ -318,6 +330,7 @@ impl Params {
         passphrase: PassphraseHint,
         version: Version,
         access: Option<&str>,
+        extra: &[(&str, String)],
     ) -> fmt::Result {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         match server {
@@ -336,6 +349,7 @@ impl Params {
         if let Some(access) = access {
             pairs.push(("b", access.to_owned()));
         }
+        pairs.extend_from_slice(extra);
         if pairs.is_empty() {
             Ok(())
         } else {
@@ -403,6 +417,24 @@ impl Route {
                 }))
             }
             ["r", ..] => Err(LinkError::Malformed),
+            ["q", pk] => {
+                let params = Params::parse(query)?;
+                Ok(Self::Request(request::request_from_parts(
+                    pk,
+                    &params.extra,
+                    params.server,
+                )?))
+            }
+            ["a", secret_key, epk] => {
+                let params = Params::parse(query)?;
+                Ok(Self::Answer(request::answer_from_parts(
+                    checked_key(secret_key)?,
+                    epk,
+                    &params.extra,
+                    params.server,
+                )?))
+            }
+            ["q" | "a", ..] => Err(LinkError::Malformed),
             _ => Err(LinkError::UnknownRoute),
         }
     }
@@ -456,7 +488,7 @@ impl fmt::Display for Route {
                 if let Some(key) = &link.key {
                     write!(f, "/{key}")?;
                 }
-                Params::write(f, &link.server, link.passphrase, link.version, None)
+                Params::write(f, &link.server, link.passphrase, link.version, None, &[])
             }
             Self::Receipt(link) => {
                 write!(f, "#/r/{}", link.metadata_key)?;
@@ -466,6 +498,34 @@ impl fmt::Display for Route {
                     PassphraseHint::None,
                     Version::V1,
                     link.access.as_deref(),
+                    &[],
+                )
+            }
+            Self::Request(link) => {
+                write!(f, "#/q/{}", link.public_key)?;
+                let mut extra = vec![("e", link.expires.to_string())];
+                if let Some(note) = &link.note {
+                    extra.push(("n", note.clone()));
+                }
+                Params::write(
+                    f,
+                    &link.server,
+                    PassphraseHint::None,
+                    Version::V1,
+                    None,
+                    &extra,
+                )
+            }
+            Self::Answer(link) => {
+                write!(f, "#/a/{}/{}", link.secret_key, link.ephemeral)?;
+                let extra = [("f", link.to.compact())];
+                Params::write(
+                    f,
+                    &link.server,
+                    PassphraseHint::None,
+                    Version::V1,
+                    None,
+                    &extra,
                 )
             }
         }
@@ -651,6 +711,69 @@ mod tests {
             Route::parse("https://app.example/#/history"),
             Ok(Route::History)
         );
+    }
+
+    #[test]
+    fn request_and_answer_links_are_as_documented() {
+        let pk = request::PublicKey::from_bytes([1; 32]);
+        let ask = Route::Request(RequestLink {
+            public_key: pk,
+            note: Some("VPN for Berlin & co".into()),
+            expires: 1_800_000_000,
+            server: Server::Region(Region::Eu),
+        });
+        let text = format!("#/q/{pk}?r=eu&e=1800000000&n=VPN%20for%20Berlin%20%26%20co");
+        assert_eq!(ask.to_string(), text);
+        assert_eq!(Route::parse(&text), Ok(ask));
+        let bare = format!("#/q/{pk}?e=5&n=");
+        let Ok(Route::Request(link)) = Route::parse(&bare) else {
+            panic!("{bare}")
+        };
+        assert_eq!(
+            (link.note, link.expires, link.server),
+            (None, 5, Server::Origin)
+        );
+
+        let epk = request::PublicKey::from_bytes([2; 32]);
+        let answer = Route::Answer(AnswerLink {
+            secret_key: KEY.into(),
+            ephemeral: epk,
+            to: pk.fingerprint(),
+            server: Server::Origin,
+        });
+        let fp = pk.fingerprint().compact();
+        assert_eq!(
+            answer.to_url(APP),
+            format!("https://app.example/#/a/{KEY}/{epk}?f={fp}")
+        );
+        assert_eq!(Route::parse(&answer.to_url(APP)), Ok(answer));
+
+        for (bad, error) in [
+            (format!("#/q/{pk}"), LinkError::Malformed),
+            (format!("#/q/{pk}?e=07"), LinkError::Malformed),
+            (format!("#/q/{pk}?e=-1"), LinkError::Malformed),
+            (format!("#/q/{pk}?e=1&n=a%0Ab"), LinkError::Malformed),
+            (format!("#/q/{pk}?e=1&n=%E2%80%AEx"), LinkError::Malformed),
+            (format!("#/q/{pk}/x?e=1"), LinkError::Malformed),
+            (
+                format!("#/q/{}?e=1", &pk.to_string()[..42]),
+                LinkError::BadKey,
+            ),
+            (format!("#/a/{KEY}/{epk}"), LinkError::Malformed),
+            (
+                format!("#/a/{KEY}/{epk}?f={}", &fp[..11]),
+                LinkError::Malformed,
+            ),
+            (
+                format!("#/a/{KEY}/{epk}?f=0000-0000-0000"),
+                LinkError::Malformed,
+            ),
+            (format!("#/a/{KEY}?f={fp}"), LinkError::Malformed),
+            (format!("#/a/{KEY}/{epk}x?f={fp}"), LinkError::BadKey),
+            (format!("#/a/short/{epk}?f={fp}"), LinkError::Malformed),
+        ] {
+            assert_eq!(Route::parse(&bad), Err(error), "{bad}");
+        }
     }
 
     #[test]
@@ -861,6 +984,30 @@ mod tests {
                         access,
                     })
                 }),
+            (
+                any::<[u8; 32]>(),
+                proptest::option::of("\\PC{1,60}"),
+                any::<u64>(),
+                server_strategy()
+            )
+                .prop_map(|(pk, note, expires, server)| Route::Request(RequestLink {
+                    public_key: request::PublicKey::from_bytes(pk),
+                    note: note.filter(|n| request::note_is_valid(n)),
+                    expires,
+                    server,
+                })),
+            (
+                "[A-Za-z0-9_-]{20,70}",
+                any::<[u8; 32]>(),
+                any::<[u8; 32]>(),
+                server_strategy()
+            )
+                .prop_map(|(secret_key, epk, pk, server)| Route::Answer(AnswerLink {
+                    secret_key,
+                    ephemeral: request::PublicKey::from_bytes(epk),
+                    to: request::PublicKey::from_bytes(pk).fingerprint(),
+                    server,
+                })),
         ]
     }
 

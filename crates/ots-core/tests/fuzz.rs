@@ -2,7 +2,8 @@
 //! `ots2.` envelopes (with their fragment key and Argon2id parameters), the `ots2`
 //! payload that a sender controls entirely (with the file-name sanitiser and the
 //! unencrypted `ots2-plain.` form), and the link / route parser (with the form decoding
-//! under it). No input may panic, and whatever
+//! under it, request and answer links included), and the `otsq1.` sealed answer with
+//! its keys and fingerprints. No input may panic, and whatever
 //! parses must print back to a text that parses to the same value.
 //!
 //! Inputs: the corpus under `fuzz/corpus/<target>/` (replayed as is, and mutated byte
@@ -18,6 +19,7 @@ use ots_core::envelope::{Envelope, FragmentKey, KdfParams, open};
 use ots_core::filename;
 use ots_core::link::{Route, origin};
 use ots_core::payload::{self, Payload};
+use ots_core::request::{self, Fingerprint, PublicKey, SealedAnswer};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
@@ -127,6 +129,32 @@ fn check_payload(bytes: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The request target: sealed answers, public keys and fingerprints parse only from
+/// their canonical text, print back to it, and a wrong key is an error, never a panic.
+fn check_request(input: &str) -> Result<(), TestCaseError> {
+    let _ = SealedAnswer::detect(input);
+    if let Ok(sealed) = input.parse::<SealedAnswer>() {
+        let text = sealed.to_string();
+        prop_assert_eq!(&text, input.trim_ascii(), "only canonical text parses");
+        prop_assert_eq!(text.parse::<SealedAnswer>().ok(), Some(sealed.clone()));
+        let pk = PublicKey::from_bytes([9; 32]);
+        let keys =
+            request::answer_keys(&request::SharedSecret::from_bytes([7; 32]), &pk, &pk).unwrap();
+        let _ = request::open(&keys, &sealed);
+    }
+    for part in input.split(['.', '/', '#', '?', '=', '&']) {
+        if let Ok(k) = part.parse::<PublicKey>() {
+            prop_assert_eq!(k.to_string(), part);
+            let _ = request::RequestSecret::from_bytes([5; 32]).answer_keys(&k);
+        }
+        if let Ok(f) = part.parse::<Fingerprint>() {
+            prop_assert!(f.to_string() == part || f.compact() == part);
+        }
+    }
+    let _ = request::note_is_valid(input);
+    Ok(())
+}
+
 /// The link target: parse, and on success round-trip through the fragment.
 fn check_link(input: &str) -> Result<(), TestCaseError> {
     let _ = origin(input);
@@ -151,6 +179,10 @@ fn corpus_replays() {
     }
     for seed in corpus_bytes("payload") {
         check_payload(&seed).unwrap_or_else(|e| panic!("{seed:?}: {e}"));
+    }
+    for seed in corpus("request") {
+        check_request(&seed).unwrap_or_else(|e| panic!("{seed:?}: {e}"));
+        check_link(&seed).unwrap_or_else(|e| panic!("{seed:?}: {e}"));
     }
 }
 
@@ -221,6 +253,8 @@ fn link_like() -> impl Strategy<Value = String> {
         "/metadata/",
         "/recent",
         "/history",
+        "/q/",
+        "/a/",
         "/x/",
         "",
     ]);
@@ -243,6 +277,15 @@ fn link_like() -> impl Strategy<Value = String> {
         "v=1",
         "v=3",
         "v=",
+        "e=1800000000",
+        "e=018",
+        "e=99999999999999999999",
+        "n=VPN%20Berlin",
+        "n=a%0Ab",
+        "n=%E2%80%AE",
+        "f=H0T40K9AQ89N",
+        "f=H0T4-0K9A-Q89N",
+        "f=IIII",
         "%zz",
         "",
         "=",
@@ -314,6 +357,21 @@ proptest! {
     #[test]
     fn link_near_misses(input in link_like()) {
         check_link(&input)?;
+    }
+
+    #[test]
+    fn request_from_corpus(input in mutated(corpus("request"))) {
+        check_request(&input)?;
+        check_link(&input)?;
+    }
+
+    #[test]
+    fn request_near_misses(
+        prefix in prop::sample::select(vec!["otsq1.", "OTSQ1.", "otsq2.", "ots1.", ""]),
+        payload in b64url(0..80),
+        tail in prop::sample::select(vec!["", " ", "\n", "=", "é"]),
+    ) {
+        check_request(&format!("{prefix}{payload}{tail}"))?;
     }
 
     #[test]
