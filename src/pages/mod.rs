@@ -28,6 +28,8 @@ pub fn all(route: Route) -> AnyView {
         Route::Receipt(link) => view! { <Receipt link=link /> }.into_any(),
         Route::Recent => view! { <Recent /> }.into_any(),
         Route::History => view! { <Sent /> }.into_any(),
+        // Until the request screens exist, as any route this version does not know.
+        Route::Request(_) | Route::Answer(_) => view! { <Create /> }.into_any(),
     }
 }
 
