@@ -267,7 +267,11 @@ pub fn sealed_len(payload_len: usize, kdf: Option<&KdfParams>) -> usize {
 /// or `None` if not even the smallest class does. With the OTS limit of 10,000 bytes:
 /// 7,424, with and without a passphrase.
 pub fn max_payload_len(limit_bytes: usize, kdf: Option<&KdfParams>) -> Option<usize> {
-    let cap = envelope::max_plaintext_len(limit_bytes, kdf);
+    largest_class(envelope::max_plaintext_len(limit_bytes, kdf))
+}
+
+/// The largest size class of at most `cap` bytes, if any.
+pub(crate) fn largest_class(cap: usize) -> Option<usize> {
     if cap < MIN_CLASS {
         return None;
     }

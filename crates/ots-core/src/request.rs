@@ -10,8 +10,11 @@
 //! ss      = X25519(esk, pk) = X25519(sk, epk)   refused if all zero
 //! K       = HKDF-SHA256(salt = epk || pk, ikm = ss, info = "otsq1 content key")
 //! access  = b64url(HKDF-SHA256(salt = epk || pk, ikm = ss, info = "otsq1 access"))
-//! seal(m) = "otsq1." || b64url(AES-256-GCM(K, nonce = 0^12, m, aad = "otsq1."))
+//! seal(p) = "otsq1." || b64url(AES-256-GCM(K, nonce = 0^12, pad(p), aad = "otsq1."))
 //! ```
+//!
+//! `p` is an `ots2` payload (text, a file or both, see [`crate::payload`]) and `pad` pads
+//! it with zeros to its size class, as `ots2` envelopes do.
 //!
 //! `access` is sent to the v1 API as the secret's `passphrase`, so the server gives the
 //! answer out only to whoever can compute `ss`: the sender, who forgets `esk`, and the
@@ -32,6 +35,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::b64;
 use crate::link::{LinkError, Server};
+use crate::payload::{self, Payload};
 
 /// The version tag that starts every sealed answer, dot included.
 pub const ANSWER_PREFIX: &str = "otsq1.";
@@ -287,12 +291,13 @@ fn cipher(keys: &AnswerKeys) -> Aes256Gcm {
     Aes256Gcm::new(&Key::<Aes256Gcm>::from(*keys.key))
 }
 
-/// Seals `plaintext` (UTF-8 text today) for the asker.
+/// Seals a payload for the asker, padded to its size class.
 ///
 /// # Panics
-/// Only if `plaintext` exceeds AES-GCM's limit of 64 GiB.
-pub fn seal(keys: &AnswerKeys, plaintext: &[u8]) -> SealedAnswer {
-    let mut buffer = plaintext.to_vec();
+/// Only if the payload exceeds AES-GCM's limit of 64 GiB.
+pub fn seal(keys: &AnswerKeys, payload: &Payload) -> SealedAnswer {
+    let mut buffer = payload.encode().to_vec();
+    buffer.resize(payload::padded_len(buffer.len()), 0);
     cipher(keys)
         .encrypt_in_place(
             &Nonce::<Aes256Gcm>::default(),
@@ -303,8 +308,9 @@ pub fn seal(keys: &AnswerKeys, plaintext: &[u8]) -> SealedAnswer {
     SealedAnswer(buffer)
 }
 
-/// Opens a sealed answer; every authentication failure is [`RequestError::Decrypt`].
-pub fn open(keys: &AnswerKeys, sealed: &SealedAnswer) -> Result<Zeroizing<Vec<u8>>, RequestError> {
+/// Opens a sealed answer; every authentication failure is [`RequestError::Decrypt`], and
+/// an authentic payload that does not decode is [`RequestError::Malformed`].
+pub fn open(keys: &AnswerKeys, sealed: &SealedAnswer) -> Result<Payload, RequestError> {
     let mut buffer = Zeroizing::new(sealed.0.clone());
     cipher(keys)
         .decrypt_in_place(
@@ -313,7 +319,7 @@ pub fn open(keys: &AnswerKeys, sealed: &SealedAnswer) -> Result<Zeroizing<Vec<u8
             &mut *buffer,
         )
         .map_err(|_| RequestError::Decrypt)?;
-    Ok(buffer)
+    Payload::decode(&buffer).map_err(|_| RequestError::Malformed)
 }
 
 /// Characters of unpadded base64 for `n` bytes: `ceil(4n / 3)`.
@@ -321,16 +327,18 @@ fn b64_len(n: usize) -> usize {
     n.saturating_mul(4).saturating_add(2) / 3
 }
 
-/// The exact length of a sealed answer's text for a plaintext of `plaintext_len` bytes.
-pub fn sealed_len(plaintext_len: usize) -> usize {
-    ANSWER_PREFIX.len() + b64_len(plaintext_len.saturating_add(TAG_LEN))
+/// The exact length of a sealed answer's text for a payload of `payload_len` encoded
+/// bytes ([`payload::encoded_len`]).
+pub fn sealed_len(payload_len: usize) -> usize {
+    ANSWER_PREFIX.len() + b64_len(payload::padded_len(payload_len).saturating_add(TAG_LEN))
 }
 
-/// The largest plaintext, in bytes, whose sealed answer fits in `limit_bytes`
-/// (7,479 in Onetime Secret's 10,000).
-pub fn max_plaintext_len(limit_bytes: usize) -> usize {
+/// The largest payload, in encoded bytes, whose sealed answer fits in `limit_bytes`, or
+/// `None` if not even the smallest class does: 7,424 in Onetime Secret's 10,000.
+pub fn max_payload_len(limit_bytes: usize) -> Option<usize> {
     let chars = limit_bytes.saturating_sub(ANSWER_PREFIX.len());
-    (chars / 4 * 3 + chars % 4 * 3 / 4).saturating_sub(TAG_LEN)
+    let cap = (chars / 4 * 3 + chars % 4 * 3 / 4).saturating_sub(TAG_LEN);
+    payload::largest_class(cap)
 }
 
 /// Whether `note` may stand in a request link: 1 to [`NOTE_MAX_CHARS`] characters, none
@@ -565,14 +573,19 @@ mod tests {
 
     #[test]
     fn seal_opens_only_with_the_same_keys_and_every_flip_fails() {
-        let sealed = seal(&keys(1), b"attack at dawn");
+        let sealed = seal(&keys(1), &Payload::text("attack at dawn"));
         let text = sealed.to_string();
         assert!(text.starts_with(ANSWER_PREFIX));
-        assert_eq!(text.len(), sealed_len(14));
+        assert_eq!(text.len(), sealed_len(1 + 4 + 14));
+        // Padded: a short answer is as long as any other in its class.
+        assert_eq!(
+            text.len(),
+            seal(&keys(1), &Payload::text("")).to_string().len()
+        );
         let parsed: SealedAnswer = text.parse().expect("parses");
         assert_eq!(
-            open(&keys(1), &parsed).expect("opens").as_slice(),
-            b"attack at dawn"
+            open(&keys(1), &parsed).expect("opens").text_part(),
+            Some("attack at dawn")
         );
         assert_eq!(open(&keys(2), &parsed), Err(RequestError::Decrypt));
         for i in 0..sealed.0.len() {
@@ -594,7 +607,7 @@ mod tests {
 
     #[test]
     fn malformed_answers_are_refused() {
-        let good = seal(&keys(1), b"x").to_string();
+        let good = seal(&keys(1), &Payload::text("x")).to_string();
         let payload = &good[ANSWER_PREFIX.len()..];
         for bad in [
             String::new(),
@@ -617,9 +630,27 @@ mod tests {
 
     #[test]
     fn lengths_for_the_ots_limit() {
-        assert_eq!(max_plaintext_len(10_000), 7479);
-        assert_eq!(sealed_len(0), 6 + 22);
-        assert_eq!(max_plaintext_len(5), 0);
+        assert_eq!(max_payload_len(10_000), Some(7424));
+        assert!(sealed_len(7424) <= 10_000);
+        assert_eq!(sealed_len(0), 6 + b64_len(1024 + 16));
+        assert_eq!(max_payload_len(1000), None);
+    }
+
+    #[test]
+    fn an_authentic_payload_that_does_not_decode_is_malformed() {
+        let k = keys(1);
+        let mut buffer = vec![0x07u8; 1024];
+        cipher(&k)
+            .encrypt_in_place(
+                &Nonce::<Aes256Gcm>::default(),
+                ANSWER_PREFIX.as_bytes(),
+                &mut buffer,
+            )
+            .expect("encrypts");
+        assert_eq!(
+            open(&k, &SealedAnswer(buffer)).err(),
+            Some(RequestError::Malformed)
+        );
     }
 
     #[test]
@@ -647,8 +678,11 @@ mod tests {
         let (epk, sender) = answer_to([2; KEY_LEN], &pk).expect("agrees");
         let mine = asker.answer_keys(&epk).expect("agrees");
         assert_eq!(mine.access(), sender.access());
-        let sealed = seal(&sender, b"hunter2");
-        assert_eq!(open(&mine, &sealed).expect("opens").as_slice(), b"hunter2");
+        let sealed = seal(&sender, &Payload::text("hunter2"));
+        assert_eq!(
+            open(&mine, &sealed).expect("opens").text_part(),
+            Some("hunter2")
+        );
         let other = RequestSecret::from_bytes([3; KEY_LEN]);
         let theirs = other.answer_keys(&epk).expect("agrees");
         assert_ne!(theirs.access(), sender.access());
@@ -681,24 +715,25 @@ mod tests {
         }
 
         #[test]
-        fn sealed_answers_round_trip(seed: u8, plaintext in proptest::collection::vec(any::<u8>(), 0..400)) {
+        fn sealed_answers_round_trip(seed: u8, plaintext in "\\PC{0,400}") {
             let k = keys(seed);
-            let text = seal(&k, &plaintext).to_string();
-            prop_assert_eq!(text.len(), sealed_len(plaintext.len()));
+            let payload = Payload::text(&plaintext);
+            let text = seal(&k, &payload).to_string();
+            prop_assert_eq!(text.len(), sealed_len(payload.encode().len()));
             let parsed = text.parse::<SealedAnswer>().map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(parsed.to_string(), text);
             let opened = open(&k, &parsed).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+            prop_assert_eq!(opened, payload);
         }
 
         #[test]
-        fn max_plaintext_len_is_tight(limit in 0usize..20_000) {
-            let n = max_plaintext_len(limit);
-            if sealed_len(0) <= limit {
-                prop_assert!(sealed_len(n) <= limit);
-                prop_assert!(sealed_len(n + 1) > limit);
-            } else {
-                prop_assert_eq!(n, 0);
+        fn max_payload_len_is_tight(limit in 0usize..20_000) {
+            match max_payload_len(limit) {
+                Some(n) => {
+                    prop_assert!(sealed_len(n) <= limit);
+                    prop_assert!(sealed_len(n + 1) > limit);
+                }
+                None => prop_assert!(sealed_len(0) > limit),
             }
         }
     }

@@ -18,6 +18,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+# The ots2 payload and its padding, from the same independent implementation.
+from vectors import encode, padded_len
+
 PREFIX = "otsq1."
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 KEY = "ou88al7nsj14a2pancybh3w3378r0we476bl9wysaj2w55hleccvknxckr7bb3"
@@ -56,8 +59,13 @@ def keys(ss, epk, pk):
     return hkdf(ss, salt, b"otsq1 content key"), b64(hkdf(ss, salt, b"otsq1 access"))
 
 
-def seal(k, plaintext):
-    return PREFIX + b64(AESGCM(k).encrypt(bytes(12), plaintext, PREFIX.encode()))
+def seal_raw(k, padded):
+    return PREFIX + b64(AESGCM(k).encrypt(bytes(12), padded, PREFIX.encode()))
+
+
+def seal(k, text=None, file=None):
+    payload = encode(text, file)
+    return seal_raw(k, payload + bytes(padded_len(len(payload)) - len(payload)))
 
 
 def main():
@@ -70,24 +78,33 @@ def main():
     compact, shown = fingerprint(pk)
     note = "VPN password, Berlin office \u2603"
     answers = []
-    for name, plaintext in [
-        ("text", "hello, world"),
-        ("empty", ""),
-        ("non-ASCII", "p\u00e4ssw\u00f6rd \u2603 \U0001f510\nline 2"),
+    for name, text, file in [
+        ("text", "hello, world", None),
+        ("empty text", "", None),
+        ("non-ASCII", "p\u00e4ssw\u00f6rd \u2603 \U0001f510\nline 2", None),
+        ("a file", None, ("id_ed25519", "application/octet-stream", bytes(range(256)) * 5)),
     ]:
-        answers.append({"name": name, "plaintext": plaintext, "sealed": seal(k, plaintext.encode())})
+        a = {"name": name, "sealed": seal(k, text, file)}
+        if text is not None:
+            a["text"] = text
+        if file is not None:
+            a.update(file_name=file[0], media_type=file[1], file_hex=file[2].hex())
+        answers.append(a)
     sealed = answers[0]["sealed"]
     raw = unb64(sealed[len(PREFIX):])
     other_sk = bytes(range(0x80, 0xA0))
     other_pk = public(other_sk)
     # The same one-time key, sealed to another request's key: the asker's keys do not open it.
     k_other, _ = keys(agree(esk, other_pk), epk, other_pk)
+    # Authentic, but not a payload (kind byte 7): refused after decryption.
+    not_payload = seal_raw(k, bytes([7]) + bytes(1023))
     failures = [
         ("flipped tag bit", PREFIX + b64(raw[:-1] + bytes([raw[-1] ^ 1])), "decrypt"),
         ("flipped first byte", PREFIX + b64(bytes([raw[0] ^ 0x80]) + raw[1:]), "decrypt"),
         ("truncated by 1 byte", PREFIX + b64(raw[:-1]), "decrypt"),
-        ("sealed to another request", seal(k_other, b"hello, world"), "decrypt"),
-        ("content key used as the access value", PREFIX + b64(AESGCM(unb64(access)).encrypt(bytes(12), b"hello, world", PREFIX.encode())), "decrypt"),
+        ("sealed to another request", seal(k_other, "hello, world"), "decrypt"),
+        ("the access value used as the content key", seal(unb64(access), "hello, world"), "decrypt"),
+        ("not a payload", not_payload, "malformed"),
         ("ots1 tag", "ots1." + sealed[len(PREFIX):], "malformed"),
         ("padded base64", sealed + "=" * (-len(sealed[len(PREFIX):]) % 4 or 4), "malformed"),
         ("shorter than the tag", PREFIX + b64(raw[:15]), "malformed"),

@@ -3,6 +3,7 @@
 //! docs/ENVELOPE.md, so passing here means the Rust code and the document agree.
 
 use ots_core::link::{Route, Server};
+use ots_core::payload::{File, Payload};
 use ots_core::request::{
     self, PublicKey, RequestError, RequestSecret, SealedAnswer, SharedSecret, answer_keys,
 };
@@ -33,8 +34,24 @@ struct Vectors {
 #[derive(Deserialize)]
 struct Answer {
     name: String,
-    plaintext: String,
+    text: Option<String>,
+    file_name: Option<String>,
+    media_type: Option<String>,
+    file_hex: Option<String>,
     sealed: String,
+}
+
+impl Answer {
+    fn payload(&self) -> Payload {
+        let file = self.file_name.as_ref().map(|name| {
+            File::new(
+                name,
+                self.media_type.as_deref().unwrap_or_default(),
+                hex(self.file_hex.as_deref().unwrap_or_default()),
+            )
+        });
+        Payload::new(self.text.clone().map(zeroize::Zeroizing::new), file).expect("not empty")
+    }
 }
 
 #[derive(Deserialize)]
@@ -53,12 +70,15 @@ fn key32(text: &str) -> [u8; 32] {
     *pk.as_bytes()
 }
 
-fn hex32(hex: &str) -> [u8; 32] {
-    let bytes: Vec<u8> = (0..hex.len())
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect();
-    bytes.try_into().expect("32 bytes")
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn hex32(text: &str) -> [u8; 32] {
+    hex(text).try_into().expect("32 bytes")
 }
 
 #[test]
@@ -90,17 +110,18 @@ fn seal_reproduces_and_opens_every_answer() {
     let epk: PublicKey = v.ephemeral_public.parse().expect("epk");
     let mine = asker.answer_keys(&epk).expect("agrees");
     for a in &v.answers {
-        let sealed = request::seal(&sender, a.plaintext.as_bytes());
+        let payload = a.payload();
+        let sealed = request::seal(&sender, &payload);
         assert_eq!(sealed.to_string(), a.sealed, "{}", a.name);
         assert_eq!(
             a.sealed.len(),
-            request::sealed_len(a.plaintext.len()),
+            request::sealed_len(payload.encode().len()),
             "{}",
             a.name
         );
         let parsed: SealedAnswer = a.sealed.parse().expect("parses");
         let opened = request::open(&mine, &parsed).expect("opens");
-        assert_eq!(opened.as_slice(), a.plaintext.as_bytes(), "{}", a.name);
+        assert_eq!(opened, payload, "{}", a.name);
     }
     // Another device's key derives another access value and cannot open the answer.
     let other = RequestSecret::import(&v.other_secret).expect("other key");
