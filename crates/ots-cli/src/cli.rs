@@ -156,6 +156,35 @@ pub enum Command {
     )]
     Reveal(RevealArgs),
 
+    /// Ask someone for a secret: print a request link whose answer only this device opens
+    #[command(
+        long_about = "Ask someone for a secret: print a request link whose answer only this device opens.\n\n\
+            ots makes a key pair, keeps the private key in the config folder (requests/, mode \
+            0600) until the request expires, and prints a link that carries only the public \
+            key, the note and the expiry. Whoever has it runs `ots answer LINK` (or opens it in \
+            the web app) and sends back an answer link, which `ots reveal` opens here and \
+            nowhere else. Asking contacts no server.\n\n\
+            Both sides are shown the same fingerprint: compare it with the person answering \
+            over a channel you trust. The note is readable by anyone who has the link.",
+        after_help = "Examples:\n  ots request --note 'VPN password for the Berlin office'\n  \
+            ots request --list\n  ots request --forget H0T4-0K9A-Q89N"
+    )]
+    Request(RequestArgs),
+
+    /// Answer a request link: seal a secret that only the asker can open, print the answer link
+    #[command(
+        long_about = "Answer a request link: seal a secret that only the asker can open, and \
+            print the answer link to send back.\n\n\
+            The secret comes from FILE, from standard input, or from a prompt that does not \
+            show what you type. It is sealed to the key in the request link and stored on the \
+            link's server with a passphrase that only the asker's device can derive: whoever \
+            intercepts the answer link can neither read it nor use it up. Check the \
+            fingerprint shown with the asker first.",
+        after_help = "Examples:\n  ots answer 'https://secrets.example.com/#/q/…'\n  \
+            ots answer 'https://secrets.example.com/#/q/…' key.txt"
+    )]
+    Answer(AnswerArgs),
+
     /// Show a secret's receipt: its state and how long it lives (does not reveal it)
     #[command(
         long_about = "Show a secret's receipt: its state (new, received, burned, expired) and \
@@ -302,6 +331,43 @@ pub struct RevealArgs {
     /// A passphrase, when the link does not say one is needed.
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
+}
+
+/// `ots request`.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// What you ask for, shown to whoever answers (anyone with the link can read it)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// How long the request stays open, e.g. 1h, 7d [default: 7d]
+    #[arg(long, value_name = "DURATION", value_parser = ttl)]
+    pub expires: Option<u64>,
+
+    /// List this device's open requests instead
+    #[arg(long, conflicts_with_all = ["note", "expires", "forget"])]
+    pub list: bool,
+
+    /// Forget an open request (by fingerprint): its answers can no longer be opened here
+    #[arg(long, value_name = "FINGERPRINT", conflicts_with_all = ["note", "expires"])]
+    pub forget: Option<String>,
+}
+
+/// `ots answer`.
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// The request link
+    #[arg(value_name = "LINK")]
+    pub link: String,
+
+    /// File holding the secret; standard input (or a no-echo prompt on a terminal) when
+    /// absent or -
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// How long the answer lives [default: 7d, and never past the request's expiry]
+    #[arg(long, value_name = "DURATION", value_parser = ttl)]
+    pub ttl: Option<u64>,
 }
 
 /// `ots receipt`.

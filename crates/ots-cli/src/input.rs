@@ -52,6 +52,23 @@ pub fn read_secret(file: Option<&Path>, quiet: bool) -> Result<Zeroizing<String>
     }
 }
 
+/// The secret for an answer: from `file`, or typed at a no-echo prompt when standard
+/// input is a terminal (one line), or read whole from standard input.
+pub fn read_secret_or_prompt(file: Option<&Path>, quiet: bool) -> Result<Zeroizing<String>> {
+    if file.is_none_or(|f| f.as_os_str() == "-") && std::io::stdin().is_terminal() {
+        let typed = Zeroizing::new(
+            rpassword::prompt_password("Secret (not shown as you type): ").map_err(|e| {
+                CliError::usage(format!("cannot read the secret from the terminal: {e}"))
+            })?,
+        );
+        if typed.is_empty() {
+            return Err(CliError::usage("nothing to send: the secret is empty"));
+        }
+        return Ok(typed);
+    }
+    read_secret(file, quiet)
+}
+
 /// Reads a passphrase from a file: its whole content, less one trailing line ending.
 pub fn passphrase_from_file(path: &Path) -> Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {

@@ -8,6 +8,7 @@
 //! - [`config`]: the config file, the environment and which server to call;
 //! - [`api`]: the HTTP client (ureq with rustls);
 //! - [`input`]: secrets, passphrases and confirmations;
+//! - [`requests`]: this device's open requests and their private keys;
 //! - [`commands`]: one module per subcommand group;
 //! - [`error`]: the errors and their exit codes.
 
@@ -17,6 +18,7 @@ mod commands;
 mod config;
 mod error;
 mod input;
+mod requests;
 
 use std::process::ExitCode;
 
@@ -75,6 +77,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Share(args) => commands::create::share(&ctx, args),
         Command::Generate(args) => commands::create::generate(&ctx, args),
         Command::Reveal(args) => commands::reveal::reveal(&ctx, args),
+        Command::Request(args) => commands::request::request(&ctx, args),
+        Command::Answer(args) => commands::request::answer(&ctx, args),
         Command::Receipt(args) => commands::receipt::receipt(&ctx, args),
         Command::Burn(args) => commands::receipt::burn(&ctx, args),
         Command::Recent => commands::receipt::recent(&ctx),

@@ -550,6 +550,8 @@ fn help_and_completions() {
         "status",
         "login",
         "completions",
+        "request",
+        "answer",
     ] {
         let run = ots([sub, "--help"]).run().ok();
         assert!(run.out().contains("Usage: ots"), "{sub}: {}", run.out());

@@ -23,7 +23,7 @@ use crate::input::{self, PassphraseSource};
 
 /// How the printed links are made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum LinkStyle {
+pub(crate) enum LinkStyle {
     /// The web app's links: `<app_url>#/s/<key>[/<fk>]?…`, naming `server`.
     App {
         /// The app's URL.
@@ -45,7 +45,7 @@ impl LinkStyle {
     /// Encrypted secrets need the app, at `app_url` or else at the server's own URL; a
     /// hosted region has no app, so there `--app-url` is required. Plain secrets get the
     /// app's links only when an app URL was given, else the server's pages.
-    fn choose(target: &Target, app_url: Option<&str>, encrypted: bool) -> Result<Self> {
+    pub(crate) fn choose(target: &Target, app_url: Option<&str>, encrypted: bool) -> Result<Self> {
         let base = target.base();
         let app_url = match (app_url, encrypted) {
             (Some(url), _) => url.to_owned(),
@@ -128,7 +128,7 @@ struct CreatedJson<'a> {
 }
 
 /// Random bytes from the operating system.
-fn random<const N: usize>() -> Result<[u8; N]> {
+pub(crate) fn random<const N: usize>() -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
         .map_err(|e| CliError::other(format!("no randomness from the operating system: {e}")))?;

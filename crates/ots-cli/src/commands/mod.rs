@@ -4,6 +4,7 @@
 pub mod create;
 pub mod login;
 pub mod receipt;
+pub mod request;
 pub mod reveal;
 pub mod status;
 

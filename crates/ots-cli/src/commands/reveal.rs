@@ -86,6 +86,9 @@ struct RevealedJson<'a> {
 /// `ots reveal [LINK]`.
 pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
     let input = link_argument(args.link.as_deref(), "link")?;
+    if let Ok(Route::Answer(answer)) = Route::parse(&input) {
+        return super::request::reveal_answer(ctx, args, answer, &input);
+    }
     let link = parse_reveal_link(&input)?;
     let base = ctx.base_for(&link.server, &input)?;
     if let (PassphraseHint::Kdf(_), None) = (&link.passphrase, &link.key) {
