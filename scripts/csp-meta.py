@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the Content-Security-Policy of a static build into its index.html as a <meta> tag.
 
-Static hosts send no headers, so the policy travels in the page: scripts only from the
-page's origin (plus the hash of any inline script; the build has none), connections only to the page's
+Static hosts send no headers, so the policy travels in the page: scripts and styles only
+from the page's origin, plus the hashes of the page's own inline boot script and stylesheet
+(scripts/entries.py); connections only to the page's
 origin and the API origin named in config.json. scripts/build-app.sh runs this after every build; run it
 again by hand (`scripts/csp-meta.py path/to/dist`) after pointing config.json's "api" at
 another origin. ots-server sends the same policy as a header (frame-ancestors only works
@@ -21,11 +22,17 @@ index_path = os.path.join(dist, "index.html")
 html = open(index_path, encoding="utf-8").read()
 html = re.sub(r'\s*<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
 
-hashes = []
-for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):
-    if "src=" not in attrs:
-        digest = hashlib.sha256(body.encode("utf-8")).digest()
-        hashes.append("'sha256-%s'" % base64.b64encode(digest).decode())
+
+
+def inline_hashes(element):
+    """`'sha256-…'` sources for the page's inline <script>s (without src) or <style>s."""
+    hashes = []
+    for attrs, body in re.findall(r"<%s([^>]*)>(.*?)</%s>" % (element, element), html, re.S):
+        if "src=" not in attrs:
+            digest = hashlib.sha256(body.encode("utf-8")).digest()
+            hashes.append("'sha256-%s'" % base64.b64encode(digest).decode())
+    return hashes
+
 
 connect = ["'self'"]
 try:
@@ -40,8 +47,8 @@ if isinstance(api, str):
 
 policy = "; ".join([
     "default-src 'none'",
-    " ".join(["script-src 'self' 'wasm-unsafe-eval'"] + hashes),
-    "style-src 'self'",
+    " ".join(["script-src 'self' 'wasm-unsafe-eval'"] + inline_hashes("script")),
+    " ".join(["style-src 'self'"] + inline_hashes("style")),
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src " + " ".join(connect),

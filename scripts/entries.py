@@ -5,8 +5,13 @@ bar: the recipient's build (`ots-reveal`, the Reveal screen alone) for secret li
 
 Usage: entries.py DIST RECIPIENT_PKG. RECIPIENT_PKG holds wasm-bindgen's `ots-reveal.js` and
 `ots-reveal_bg.wasm` (built and optimized by scripts/build-app.sh). Trunk's inline loader
-and its preloads are replaced by the external boot script, so the page needs no inline
-script at all, and a recipient never downloads the full app.
+and its preloads are replaced by the boot script, so a recipient never downloads the full
+app.
+
+The boot script and the stylesheet are written into the page itself: the first screen then
+draws, and the page's load event ends, with the page's own bytes, one round trip sooner
+than with two more files to fetch. The page's CSP allows exactly these two by their
+SHA-256 (scripts/csp-meta.py, and ots-server's header), never `unsafe-inline`.
 """
 import hashlib
 import json
@@ -64,21 +69,28 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
   // The static first screen is the create screen's.
   if (hash && hash !== '#' && hash !== '#/') root.classList.add('deep-link');
   const recipient = /^#\\/?s\\//.test(hash);
-  const base = document.currentScript.src;
+  const base = document.baseURI;
   const [js, wasm] = recipient
     ? ['./%(recipient_js)s', './%(recipient_wasm)s']
     : ['./%(full_js)s', './%(full_wasm)s'];
-  const wasmResponse = fetch(new URL(wasm, base));
-  wasmResponse.catch(() => {}); // reported below, once, if the app cannot start
-  const parsed = new Promise((done) => {
-    if (document.readyState === 'loading') addEventListener('DOMContentLoaded', done, { once: true });
-    else done();
+  // Both downloads start as the page's load event fires, a few milliseconds after the
+  // static first screen is parsed: started any earlier, even by fetch(), they would hold
+  // the event (and the browser's busy indicator) up until the wasm is in. The wasm
+  // compiles as it streams in.
+  const loaded = new Promise((done) => {
+    if (document.readyState === 'complete') done();
+    else addEventListener('load', done, { once: true });
   });
-  import(new URL(js, base).href)
-    .then((bindings) => parsed.then(() => bindings.default({ module_or_path: wasmResponse })).then(() => {
-      window.wasmBindings = bindings;
-    }))
-    .catch(() => parsed.then(() => {
+  loaded
+    .then(() => {
+      const wasmResponse = fetch(new URL(wasm, base));
+      wasmResponse.catch(() => {}); // reported below, once, if the app cannot start
+      return import(new URL(js, base).href).then((bindings) =>
+        bindings.default({ module_or_path: wasmResponse }).then(() => {
+          window.wasmBindings = bindings;
+        }));
+    })
+    .catch(() => {
       // Offline, or a page cached from before a deploy whose files are gone.
       const texts = %(texts)s;
       const language = (navigator.languages || [navigator.language || 'en'])
@@ -88,7 +100,7 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
       note.className = 'boot-error';
       note.textContent = texts[language];
       document.body.prepend(note);
-    }));
+    });
 })();
 """ % dict(
     recipient_js=recipient_js,
@@ -97,13 +109,20 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     full_wasm=full_wasm,
     texts=json.dumps(BOOT_FAILED, ensure_ascii=False),
 )
-boot_path = os.path.join(dist, "boot.js")
-open(boot_path, "w", encoding="utf-8").write(boot)
-boot_name = hashed_copy(boot_path, "boot", ".js")
-os.remove(boot_path)
-
-tag = '<script src="./%s"></script>' % boot_name
+if "</script>" in boot or "<!--" in boot:
+    sys.exit("entries: the boot script cannot be written into the page as is")
+tag = "<script>%s</script>" % boot
 html = html.replace("</head>", "  %s\n  </head>" % tag, 1)
 if tag not in html:
     sys.exit("entries: index.html has no </head>")
+
+# The stylesheet, in the page: a static host serves no other file before the first screen.
+# The file stays for ots-embed.css's copy and for hosts that link it.
+stylesheet = re.search(r'\s*<link rel="stylesheet" href="\./([^"]+\.css)"[^>]*>', html)
+if not stylesheet:
+    sys.exit("entries: cannot find the app's stylesheet link in index.html")
+css = open(os.path.join(dist, stylesheet.group(1)), encoding="utf-8").read()
+if "</style" in css:
+    sys.exit("entries: the stylesheet cannot be written into the page as is")
+html = html.replace(stylesheet.group(0), "\n    <style>%s</style>" % css, 1)
 open(index_path, "w", encoding="utf-8").write(html)

@@ -87,8 +87,8 @@ async fn what_is_typed_before_the_app_starts_survives_its_start() {
         .execute_async(
             "const done = arguments[arguments.length - 1];\
              (async () => {\
-               const src = document.querySelector('script[src*=boot-]').src;\
-               const text = await (await fetch(src)).text();\
+               const src = document.baseURI;\
+               const text = document.querySelector('head script').textContent;\
                const [, js, wasm] = text.match(/: \\['(\\.\\/ots-web-[^']+\\.js)', '(\\.\\/[^']+\\.wasm)'\\]/);\
                const bindings = await import(new URL(js, src).href);\
                await bindings.default({ module_or_path: new URL(wasm, src) });\

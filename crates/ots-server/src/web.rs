@@ -85,16 +85,18 @@ fn accepts_encoding(headers: &HeaderMap, coding: &str) -> bool {
         })
 }
 
-/// `'sha256-…'` sources for every inline `<script>` (one without `src`) in `html`.
-pub fn inline_script_hashes(html: &str) -> Vec<String> {
+/// `'sha256-…'` sources for every inline `<element>` in `html`: `<style>`, or a `<script>`
+/// without `src`.
+pub fn inline_hashes(html: &str, element: &str) -> Vec<String> {
     let mut out = Vec::new();
     let lower = html.to_ascii_lowercase();
+    let (open, close_tag) = (format!("<{element}"), format!("</{element}"));
     let mut at = 0;
-    while let Some(start) = lower[at..].find("<script").map(|i| i + at) {
+    while let Some(start) = lower[at..].find(&open).map(|i| i + at) {
         let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else {
             break;
         };
-        let Some(close) = lower[tag_end..].find("</script").map(|i| i + tag_end) else {
+        let Some(close) = lower[tag_end..].find(&close_tag).map(|i| i + tag_end) else {
             break;
         };
         let tag = &lower[start..tag_end];
@@ -113,11 +115,15 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 
 /// Builds the CSP for an index page.
 pub fn content_security_policy(config: &Config, index: Option<&str>) -> String {
-    let mut script = String::from("'self' 'wasm-unsafe-eval'");
-    for h in index.map(inline_script_hashes).unwrap_or_default() {
-        script.push(' ');
-        script.push_str(&h);
-    }
+    let with_hashes = |base: &str, element: &str| {
+        let hashes = index.map(|html| inline_hashes(html, element));
+        std::iter::once(base.to_owned())
+            .chain(hashes.unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let script = with_hashes("'self' 'wasm-unsafe-eval'", "script");
+    let style = with_hashes("'self'", "style");
     let mut connect = String::from("'self'");
     for o in &config.connect_src {
         connect.push(' ');
@@ -129,7 +135,7 @@ pub fn content_security_policy(config: &Config, index: Option<&str>) -> String {
         config.frame_ancestors.join(" ")
     };
     format!(
-        "default-src 'none'; script-src {script}; style-src 'self'; img-src 'self' data:; \
+        "default-src 'none'; script-src {script}; style-src {style}; img-src 'self' data:; \
          font-src 'self'; connect-src {connect}; manifest-src 'self'; base-uri 'none'; \
          form-action 'none'; frame-ancestors {frames}"
     )
@@ -245,10 +251,10 @@ fn set_security_headers(h: &mut HeaderMap, web: &WebAssets) {
         HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("same-origin"),
     );
-    h.insert(
-        HeaderName::from_static("cross-origin-embedder-policy"),
-        HeaderValue::from_static("require-corp"),
-    );
+    // No `Cross-Origin-Embedder-Policy`: with COOP it makes the page cross-origin isolated,
+    // which costs Chromium a dedicated process and 100 to 200 ms before a first screen
+    // (docs/FIRST-SCREEN.md), and guards nothing here: the CSP already refuses every
+    // cross-origin load, which is all `require-corp` would refuse.
     h.insert(
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static(PERMISSIONS_POLICY),
@@ -367,14 +373,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_only_inline_scripts() {
-        let html = r#"<html><head><script src="/a.js"></script>
+    fn hashes_only_inline_scripts_and_styles() {
+        let html = r#"<html><head><script src="/a.js"></script><style>p{}</style>
 <script type="module">import init from '/x.js';init();</script></head></html>"#;
-        let h = inline_script_hashes(html);
-        assert_eq!(h.len(), 1);
-        let want = base64::engine::general_purpose::STANDARD
-            .encode(Sha256::digest(b"import init from '/x.js';init();"));
-        assert_eq!(h[0], format!("'sha256-{want}'"));
+        let sha = |text: &[u8]| {
+            let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+            format!("'sha256-{digest}'")
+        };
+        assert_eq!(
+            inline_hashes(html, "script"),
+            [sha(b"import init from '/x.js';init();")]
+        );
+        assert_eq!(inline_hashes(html, "style"), [sha(b"p{}")]);
     }
 
     #[test]

@@ -122,14 +122,14 @@ pub fn state(backend: &Backend, args: &[&str]) -> AppState {
     .unwrap()
 }
 
-/// `<dir>/dist` with a small index.html holding one inline script.
+/// `<dir>/dist` with a small index.html holding one inline script and one inline style.
 pub fn dist_dir(dir: &Path) -> PathBuf {
     let dist = dir.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(
         dist.join("index.html"),
         "<!doctype html><html><head><script type=\"module\">init();</script>\
-         <script src=\"/app.js\"></script></head><body></body></html>",
+         <style>p{}</style><script src=\"/app.js\"></script></head><body></body></html>",
     )
     .unwrap();
     std::fs::write(dist.join("app-0123456789abcdef.js"), "console.log(1)").unwrap();
