@@ -33,6 +33,7 @@ const SHARE_EXAMPLES: &str = "\
 Examples:
   printf %s \"$DB_PASSWORD\" | ots share --server https://secrets.example.com
   ots share notes.txt --ttl 1h --ask-passphrase
+  ots share --file ~/.ssh/id_ed25519
   ots share --plain --region eu < token.txt";
 
 /// The `ots` command.
@@ -115,14 +116,16 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Encrypt a secret from a file or standard input, store it and print its link
+    /// Encrypt a secret (text, a file or both), store it and print its link
     #[command(
-        long_about = "Encrypt a secret from a file or standard input, store it and print its link.\n\n\
-            The secret is read whole, exactly as given (a trailing newline is kept), and must \
-            be UTF-8 text. It is encrypted here with a fresh random key that only the printed \
-            link carries, so the server stores ciphertext it cannot read; the web app and \
-            `ots reveal` open the link. With --plain it is sent as is and the link is the \
-            server's own /secret/<key> page.\n\n\
+        long_about = "Encrypt a secret (text, a file or both), store it and print its link.\n\n\
+            The text is read whole from FILE or standard input, exactly as given (a trailing \
+            newline is kept), and must be UTF-8. --file PATH sends a file instead (any bytes, \
+            with its name and type), or as well when FILE is given too. It is encrypted here \
+            with a fresh random key that only the printed link carries, and padded to a size \
+            class, so the server stores ciphertext it cannot read; the web app and \
+            `ots reveal` open the link. With --plain text is sent as is and the link is the \
+            server's own /secret/<key> page; a file is then readable by the server.\n\n\
             The link goes to standard output. The receipt link, which shows the secret's state \
             and can burn it, goes to standard error; with --json both go to standard output.",
         after_help = SHARE_EXAMPLES
@@ -150,9 +153,15 @@ pub enum Command {
             ots asks on the terminal before it reveals; --yes skips the question, and is \
             required when standard input is not a terminal. When the link says a passphrase \
             protects the secret, ots asks for it without echo (or reads --passphrase-file). \
-            The secret is written to standard output byte for byte, with nothing added.",
+            Text is written to standard output byte for byte, with nothing added. A file is \
+            saved under its (sanitised) name in the current folder, or at -o PATH (a folder \
+            or a file), readable only by you; ots never overwrites a file without --force \
+            (the secret is then saved under a free name, and ots fails). -o - writes the \
+            file to standard output (and the text, if any, to standard error).",
         after_help = "Examples:\n  ots reveal 'https://secrets.example.com/#/s/…'\n  \
-            pbpaste | ots reveal --yes > secret.txt"
+            pbpaste | ots reveal --yes > secret.txt\n  \
+            ots reveal -o ~/.ssh/ 'https://…'\n  \
+            ots reveal -o - 'https://…' | gpg --import"
     )]
     Reveal(RevealArgs),
 
@@ -276,9 +285,14 @@ pub struct CreateArgs {
 /// `ots share`.
 #[derive(Debug, Args)]
 pub struct ShareArgs {
-    /// File holding the secret; standard input when absent or -
+    /// File holding the secret text; standard input when absent or - (unless --file is
+    /// given)
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    /// Send this file as a file: its exact bytes, its name and its type
+    #[arg(long = "file", value_name = "PATH")]
+    pub attach: Option<PathBuf>,
 
     /// How to create it.
     #[command(flatten)]
@@ -327,6 +341,15 @@ pub struct RevealArgs {
     /// Do not ask before revealing (required when standard input is not a terminal)
     #[arg(short, long)]
     pub yes: bool,
+
+    /// Where to save a file: a folder, a file name, or - for standard output [default:
+    /// its name in the current folder]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
 
     /// A passphrase, when the link does not say one is needed.
     #[command(flatten)]

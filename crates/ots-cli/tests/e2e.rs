@@ -45,8 +45,11 @@ fn share_then_reveal_encrypted_keeps_exact_bytes_and_only_once() {
     let link = share(&server, TEXT, &[]);
     let app = format!("{}/#/s/", server.origin);
     assert!(link.starts_with(&app), "{link}");
-    // `#/s/<secret key>/<43-char key>` and nothing else: the server is the app's origin.
-    let rest = &link[app.len()..];
+    // `#/s/<secret key>/<43-char key>?v=2` and nothing else: the server is the app's
+    // origin, and the envelope is ots2.
+    let rest = link[app.len()..]
+        .strip_suffix("?v=2")
+        .expect("the link says v=2");
     let (key, fk) = rest.split_once('/').expect("key and fragment key");
     assert!(key.len() >= 20 && fk.len() == 43, "{link}");
 
@@ -62,20 +65,69 @@ fn share_then_reveal_encrypted_keeps_exact_bytes_and_only_once() {
     assert!(second.stdout.is_empty());
 }
 
+/// The secret key and fragment key of an app link `…#/s/<key>/<fk>?…`.
+fn keys_of(link: &str) -> (String, String) {
+    let rest = link.split("#/s/").nth(1).expect("an app link");
+    let rest = rest.split('?').next().unwrap_or_default();
+    let (key, fk) = rest.split_once('/').expect("key and fragment key");
+    (key.to_owned(), fk.to_owned())
+}
+
 #[test]
-fn the_server_stores_only_the_envelope() {
+fn the_server_stores_only_the_padded_envelope() {
     let server = server();
     let link = share(&server, b"top secret value", &[]);
-    // Reveal through the API directly: what the server hands out is the envelope.
-    let key = link
-        .split("#/s/")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("key");
-    let answer = server.post(&format!("/api/v1/secret/{key}"), "");
+    // Reveal through the API directly, with the access value the link's key gives: what
+    // the server hands out is the envelope, padded to the smallest class.
+    let (key, fk) = keys_of(&link);
+    let access = ots_core::envelope::ots2_access(&fk.parse().expect("fk"), None);
+    let answer = server.post(
+        &format!("/api/v1/secret/{key}"),
+        &ots_core::form::encode([("passphrase", access.as_str())]),
+    );
     let value = answer["value"].as_str().expect("value");
-    assert!(value.starts_with("ots1."), "{value}");
+    assert!(value.starts_with("ots2."), "{value}");
     assert!(!value.contains("top secret"));
+    assert_eq!(value.len(), ots_core::envelope::sealed_len(1024, None));
+}
+
+/// The property of issue 20 that ots2 brings: whoever sees a link without its fragment
+/// (a log, a preview bot) can neither consume nor burn the secret.
+#[test]
+fn a_link_without_its_fragment_can_neither_consume_nor_burn() {
+    let server = server();
+    let made = ots(["share", "--server", &server.origin, "--json"])
+        .stdin(TEXT)
+        .run()
+        .ok()
+        .json();
+    let link = made["link"].as_str().expect("link");
+    let metadata_key = made["metadata_key"].as_str().expect("metadata key");
+    let (key, _) = keys_of(link);
+    let reveal_bare = server.post(&format!("/api/v1/secret/{key}"), "");
+    assert!(reveal_bare.get("value").is_none(), "{reveal_bare}");
+    let burn_bare = server.post(&format!("/api/v1/private/{metadata_key}/burn"), "");
+    assert_ne!(burn_bare["state"], "burned", "{burn_bare}");
+    // The receipt link carries the access value, so its holder can still burn; first
+    // the recipient reveals, exactly once.
+    let receipt = made["receipt_link"].as_str().expect("receipt link");
+    assert!(receipt.contains("b="), "{receipt}");
+    assert_eq!(reveal(link, &[]).ok().stdout, TEXT);
+    reveal(link, &[]).expect_code(4);
+}
+
+#[test]
+fn the_receipt_link_of_an_ots2_secret_burns_it() {
+    let server = server();
+    let made = ots(["share", "--server", &server.origin, "--json"])
+        .stdin(TEXT)
+        .run()
+        .ok()
+        .json();
+    let receipt = made["receipt_link"].as_str().expect("receipt");
+    ots(["burn", receipt]).run().ok();
+    let link = made["link"].as_str().expect("link");
+    reveal(link, &[]).expect_code(4);
 }
 
 #[test]
@@ -97,7 +149,7 @@ fn encrypted_passphrase_goes_into_the_key_and_a_wrong_one_does_not_consume() {
     let wrong = server.file("wrong", b"correct horse battery stapler\n");
     let pass = pass.to_str().expect("utf-8 path");
     let link = share(&server, TEXT, &["--passphrase-file", pass]);
-    assert!(link.ends_with("?p=19456.2.1"), "{link}");
+    assert!(link.ends_with("?p=19456.2.1&v=2"), "{link}");
 
     let bad = reveal(&link, &["--passphrase-file", wrong.to_str().expect("path")]).expect_code(4);
     assert!(bad.stderr.contains("passphrase is wrong"), "{}", bad.stderr);
@@ -133,19 +185,21 @@ fn plain_passphrase_is_a_server_gate() {
 fn a_damaged_link_fails_with_its_exit_code() {
     let server = server();
     let link = share(&server, TEXT, &[]);
+    let (without_query, _) = link.split_once('?').expect("v=2");
     // Cut inside the decryption key: refused before anything is sent.
-    let cut = &link[..link.len() - 3];
+    let cut = &without_query[..without_query.len() - 3];
     let run = reveal(cut, &[]).expect_code(5);
     assert!(run.stderr.contains("damaged"), "{}", run.stderr);
-    // A different but well-formed key: the secret comes back and does not decrypt.
-    let (head, fk) = link.rsplit_once('/').expect("fragment key");
+    // A different but well-formed key gives another access value: the server refuses,
+    // and (unlike ots1) nothing is consumed.
+    let (head, fk) = without_query.rsplit_once('/').expect("fragment key");
     let other = if fk.starts_with('A') { "B" } else { "A" };
-    let altered = format!("{head}/{other}{}", &fk[1..]);
-    let run = reveal(&altered, &[]).expect_code(5);
-    assert!(run.stderr.contains("cannot decrypt"), "{}", run.stderr);
+    let altered = format!("{head}/{other}{}?v=2", &fk[1..]);
+    let run = reveal(&altered, &[]).expect_code(4);
     assert!(run.stdout.is_empty());
-    // That reveal consumed it: the good link now finds nothing.
-    reveal(&link, &[]).expect_code(4);
+    // Without `v=2` it is read as ots1: no access value is sent, and nothing consumed.
+    reveal(without_query, &[]).expect_code(4);
+    assert_eq!(reveal(&link, &[]).ok().stdout, TEXT);
 }
 
 #[test]
@@ -366,16 +420,17 @@ fn bad_input_is_refused() {
         .run()
         .expect_code(2);
     assert!(binary.stderr.contains("not UTF-8"), "{}", binary.stderr);
+    // Refused before any request: the server publishes its limit.
     let too_long = ots(["share", "--server", &server.origin])
         .stdin(vec![b'a'; 9000])
         .run()
-        .expect_code(6);
+        .expect_code(2);
     assert!(
-        too_long.stderr.contains("10000 bytes"),
+        too_long.stderr.contains("limit of 10000 bytes"),
         "{}",
         too_long.stderr
     );
-    assert!(too_long.stderr.contains("7468"), "{}", too_long.stderr);
+    assert!(too_long.stderr.contains("7419"), "{}", too_long.stderr);
     ots(["share"]).stdin("x").run().expect_code(2);
 }
 
@@ -563,4 +618,132 @@ fn help_and_completions() {
         assert!(run.out().contains("reveal"), "{shell}");
     }
     ots(["frobnicate"]).run().expect_code(2);
+}
+
+/// A folder that lives as long as the test.
+fn folder() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// 3,000 bytes that are not text.
+fn binary() -> Vec<u8> {
+    (0..3000u32).map(|i| (i * 7 % 256) as u8).collect()
+}
+
+fn share_file(server: &Server, path: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec!["share", "--server", server.origin.as_str(), "--file"];
+    args.push(path.to_str().expect("utf-8 path"));
+    args.extend_from_slice(extra);
+    first_line(&ots(args).run().ok())
+}
+
+#[test]
+fn a_file_keeps_its_bytes_and_name_and_is_saved_privately_once() {
+    let server = server();
+    let from = folder();
+    let path = from.path().join("deploy key.bin");
+    std::fs::write(&path, binary()).expect("write");
+    let link = share_file(&server, &path, &[]);
+    assert!(link.ends_with("?v=2"), "{link}");
+
+    let to = folder();
+    let run = ots(["reveal", "--yes", &link])
+        .current_dir(to.path())
+        .run()
+        .ok();
+    assert!(run.stdout.is_empty(), "the file is not printed");
+    assert!(run.stderr.contains("deploy key.bin"), "{}", run.stderr);
+    let saved = to.path().join("deploy key.bin");
+    assert_eq!(std::fs::read(&saved).expect("saved"), binary());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&saved)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    reveal(&link, &[]).expect_code(4);
+}
+
+#[test]
+fn reveal_never_overwrites_without_force() {
+    let server = server();
+    let from = folder();
+    let path = from.path().join(".env");
+    std::fs::write(&path, b"A=1\n").expect("write");
+    let to = folder();
+    let existing = to.path().join(".env");
+    std::fs::write(&existing, b"mine").expect("write");
+
+    // -o naming an existing file is refused before the reveal: nothing is consumed.
+    let link = share_file(&server, &path, &[]);
+    let refused = reveal(&link, &["-o", existing.to_str().expect("path")]).expect_code(2);
+    assert!(refused.stderr.contains("exists"), "{}", refused.stderr);
+    assert_eq!(std::fs::read(&existing).expect("read"), b"mine");
+
+    // Its own name taken: left alone, the file saved beside it, and ots fails.
+    let taken = ots(["reveal", "--yes", &link])
+        .current_dir(to.path())
+        .run()
+        .expect_code(1);
+    assert!(taken.stderr.contains("left alone"), "{}", taken.stderr);
+    assert_eq!(std::fs::read(&existing).expect("read"), b"mine");
+    assert_eq!(
+        std::fs::read(to.path().join(".env (2)")).expect("saved beside"),
+        b"A=1\n"
+    );
+
+    // --force overwrites.
+    let again = share_file(&server, &path, &[]);
+    reveal(&again, &["--force", "-o", existing.to_str().expect("path")]).ok();
+    assert_eq!(std::fs::read(&existing).expect("read"), b"A=1\n");
+}
+
+#[test]
+fn a_file_and_text_go_to_stdout_and_stderr_with_o_dash() {
+    let server = server();
+    let from = folder();
+    let path = from.path().join("key.pem");
+    std::fs::write(&path, binary()).expect("write");
+    let note = from.path().join("note.txt");
+    std::fs::write(&note, b"for the deploy box").expect("write");
+    let link = share_file(&server, &path, &[note.to_str().expect("path")]);
+    let run = reveal(&link, &["-o", "-"]).ok();
+    assert_eq!(run.stdout, binary());
+    assert!(run.stderr.contains("for the deploy box"), "{}", run.stderr);
+}
+
+#[test]
+fn a_plain_file_is_readable_by_the_server_and_still_opens() {
+    let server = server();
+    let from = folder();
+    let path = from.path().join("cert.pem");
+    std::fs::write(&path, b"-----BEGIN CERTIFICATE-----\n").expect("write");
+    let link = share_file(&server, &path, &["--plain"]);
+    assert!(link.contains("/secret/"), "{link}");
+    let run = reveal(&link, &["-o", "-"]).ok();
+    assert_eq!(run.stdout, b"-----BEGIN CERTIFICATE-----\n");
+}
+
+#[test]
+fn a_file_too_large_for_the_server_is_refused_before_any_request() {
+    let server = server();
+    let from = folder();
+    let path = from.path().join("big.bin");
+    std::fs::write(&path, vec![1u8; 20 * 1024 * 1024]).expect("write");
+    let mut args = vec!["share", "--server", server.origin.as_str(), "--file"];
+    args.push(path.to_str().expect("path"));
+    let run = ots(args).run().expect_code(2);
+    assert!(
+        run.stderr.contains("over its limit of 10000 bytes"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !server.log_text().contains("/api/v1/share"),
+        "{}",
+        server.log_text()
+    );
 }

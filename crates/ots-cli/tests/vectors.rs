@@ -1,7 +1,8 @@
 //! The envelope's test vectors (crates/ots-core/tests/vectors.json) through the CLI: each
 //! vector's envelope is stored on a real server as another client would store it, and
 //! `ots reveal` of the app link made with the vector's key must print the vector's
-//! plaintext, or fail as a damaged link for the failure vectors.
+//! plaintext, or fail as a damaged link for the failure vectors; each ots2 vector, stored
+//! with its access value, must give back its text and file.
 
 use ots_testkit::Server;
 use ots_testkit::cli::Ots;
@@ -90,5 +91,53 @@ fn every_failure_vector_is_a_damaged_link() {
         let run = ots(&args).run();
         assert_eq!(run.code, 5, "{name}: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn every_ots2_vector_reveals_to_its_text_and_file() {
+    let server = Server::with_account("cli@example.com", "cli-test-token-0123456789", &[]);
+    let all = vectors();
+    let list = all["ots2"]["vectors"].as_array().expect("ots2 vectors");
+    assert!(!list.is_empty());
+    for v in list {
+        let name = v["name"].as_str().expect("name");
+        let envelope = v["envelope"].as_str().expect("envelope");
+        let secret_key = store(&server, envelope, v["access"].as_str());
+        let mut link = format!(
+            "{}/#/s/{secret_key}/{}?v=2",
+            server.origin,
+            v["key"].as_str().expect("key")
+        );
+        let mut args = vec![
+            "reveal".to_owned(),
+            "--yes".to_owned(),
+            "-o".into(),
+            "-".into(),
+        ];
+        if let (Some(kdf), Some(passphrase)) = (v["kdf"].as_str(), v["passphrase"].as_str()) {
+            link.push_str(&format!("&p={kdf}"));
+            let file = server.file(&format!("pass-{secret_key}"), passphrase.as_bytes());
+            args.push("--passphrase-file".into());
+            args.push(file.to_str().expect("path").into());
+        }
+        args.push(link);
+        let run = ots(&args).run();
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let text = v["text"].as_str();
+        match v["file"]["bytes_hex"].as_str() {
+            // With -o -, the file is standard output and any text goes to standard error.
+            Some(hex) => {
+                let bytes: Vec<u8> = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                    .collect();
+                assert_eq!(run.stdout, bytes, "{name}");
+                if let Some(text) = text {
+                    assert!(run.stderr.contains(text), "{name}: {}", run.stderr);
+                }
+            }
+            None => assert_eq!(run.stdout, text.expect("text").as_bytes(), "{name}"),
+        }
     }
 }

@@ -107,6 +107,12 @@ impl Ots {
         self
     }
 
+    /// Runs in `dir` (where `ots reveal` saves files).
+    pub fn current_dir(mut self, dir: &std::path::Path) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
     /// Feeds standard input.
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());

@@ -1,15 +1,20 @@
 //! `ots share` and `ots generate`: make a secret, store it and print its links.
 //!
 //! Encrypted (the default), exactly as the app does it: a fresh random
-//! [`FragmentKey`] and nonce seal the plaintext into an `ots1.` envelope, which is what
-//! the server stores; a passphrase is stretched with [`derive_passphrase`] and only its
-//! `access` value reaches the server; the link carries the key (and `p=<params>`).
-//! With `--plain`, the secret and passphrase go to the server as they are.
+//! [`FragmentKey`] and nonce seal the text, the file or both into an `ots2.` envelope,
+//! which is what the server stores; the server's passphrase is always the access value
+//! derived from the key ([`envelope::ots2_access`]), and from a passphrase stretched with
+//! [`derive_passphrase`] when there is one; the link carries the key (and `p=<params>`,
+//! `v=2`). With `--plain`, text and passphrase go to the server as they are, and a file
+//! as the `ots2-plain.` encoding.
 
-use ots_core::envelope::{self, FragmentKey, KdfParams, derive_passphrase, seal};
+use std::path::Path;
+
+use ots_core::envelope::{self, FragmentKey, KdfParams, Version, derive_passphrase};
 use ots_core::limits::{Limits, format_duration};
 use ots_core::link::{self, PassphraseHint, ReceiptLink, RevealLink, Route, Server};
 use ots_core::password::{self, CharSets};
+use ots_core::payload::{self, File, Payload};
 use ots_core::wire::{ApiErrorKind, GenerateRequest, Receipt, SecretOptions, ShareRequest};
 use serde::Serialize;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -78,13 +83,19 @@ impl LinkStyle {
         key: Option<FragmentKey>,
         passphrase: PassphraseHint,
     ) -> Zeroizing<String> {
+        // Every encrypted secret is ots2 now; the link says so, for the access value.
+        let version = if key.is_some() {
+            Version::V2
+        } else {
+            Version::V1
+        };
         Zeroizing::new(match self {
             Self::App { app_url, server } => Route::Reveal(RevealLink {
                 secret_key: secret_key.to_owned(),
                 key,
                 server: server.clone(),
                 passphrase,
-                version: envelope::Version::V1,
+                version,
             })
             .to_url(app_url),
             Self::ServerPages { base } => link::server_secret_url(base, secret_key),
@@ -125,6 +136,8 @@ struct CreatedJson<'a> {
     passphrase: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
 }
 
 /// Random bytes from the operating system.
@@ -205,6 +218,34 @@ impl Plan {
         Ok(())
     }
 
+    /// The server's secret size limit, if known before sending: what an ots-server
+    /// publishes, or the hosted service's for a region.
+    fn secret_max_bytes(&self) -> Option<usize> {
+        if let Some(limits) = &self.limits {
+            return Some(limits.secret_max_bytes);
+        }
+        if self.target.is_region() {
+            return Some(Limits::default().secret_max_bytes);
+        }
+        self.client.published_limits().map(|l| l.secret_max_bytes)
+    }
+
+    /// Refuses, before any request, a secret of `len` bytes (as sent) that the server's
+    /// limit cannot hold; `fits` says how much would.
+    fn check_size(&self, len: usize, fits: impl Fn(usize) -> String) -> Result<()> {
+        match self.secret_max_bytes() {
+            Some(limit) if len > limit => Err(CliError::usage_hint(
+                format!(
+                    "too large for {}: {len} bytes to send, {} over its limit of {limit} bytes",
+                    self.target.base(),
+                    len - limit
+                ),
+                fits(limit),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads the passphrase, if asked for, and checks its length.
     fn passphrase(&self, args: &CreateArgs) -> Result<Option<Zeroizing<String>>> {
         let source = match (
@@ -258,6 +299,8 @@ struct Created {
     passphrase: bool,
     /// The generated password.
     value: Option<Zeroizing<String>>,
+    /// The shared file's (sanitised) name.
+    file: Option<String>,
 }
 
 impl Created {
@@ -281,6 +324,7 @@ impl Created {
             encrypted: false,
             passphrase,
             value,
+            file: None,
         }
     }
 }
@@ -297,6 +341,7 @@ fn print_created(ctx: &Context, created: &Created) -> Result<()> {
             encrypted: created.encrypted,
             passphrase: created.passphrase,
             value: created.value.as_deref().map(String::as_str),
+            file: created.file.as_deref(),
         });
     }
     let mut line = Zeroizing::new(created.link.as_str().to_owned());
@@ -310,6 +355,9 @@ fn print_created(ctx: &Context, created: &Created) -> Result<()> {
         "expires in {}",
         format_duration(created.receipt.ttl)
     )];
+    if let Some(name) = &created.file {
+        facts.push(format!("holds the file {name:?}"));
+    }
     if created.passphrase {
         facts.push("needs the passphrase".to_owned());
     }
@@ -326,13 +374,25 @@ fn print_created(ctx: &Context, created: &Created) -> Result<()> {
     Ok(())
 }
 
-/// Seals `plaintext` like the app, posts the envelope and makes its links: the one
+/// How much of a secret fits in `limit` bytes, for messages.
+fn fits_hint(limit: usize, kdf: Option<&KdfParams>) -> String {
+    match payload::max_payload_len(limit, kdf) {
+        Some(n) => format!(
+            "encryption pads a secret and makes it about a third longer: up to {} bytes of text, or a file of up to {} bytes less the length of its name and type, fit in {limit} bytes",
+            n - 5,
+            n - 7
+        ),
+        None => format!("not even a short encrypted secret fits in {limit} bytes"),
+    }
+}
+
+/// Seals `payload` like the app, posts the envelope and makes its links: the one
 /// encrypted path of share and generate.
 fn share_encrypted(
     ctx: &Context,
     plan: &Plan,
     args: &CreateArgs,
-    plaintext: &str,
+    payload: &Payload,
     passphrase: Option<&str>,
 ) -> Result<Created> {
     let fk = FragmentKey::from_bytes(random::<{ envelope::KEY_LEN }>()?);
@@ -341,11 +401,15 @@ fn share_encrypted(
         .map(|p| derive_passphrase(p, &fk, &KdfParams::default()))
         .transpose()
         .map_err(|e| CliError::other(format!("cannot derive a key from the passphrase: {e}")))?;
-    let sealed =
-        Zeroizing::new(seal(&fk, nonce, plaintext.as_bytes(), derived.as_ref()).to_string());
+    let kdf = derived.as_ref().map(|d| *d.params());
+    let sealed = Zeroizing::new(payload::seal(&fk, nonce, payload, derived.as_ref()).to_string());
+    plan.check_size(sealed.len(), |limit| fits_hint(limit, kdf.as_ref()))?;
+    // The server's gate: derived from the key (and passphrase), so that a link without
+    // its fragment can neither reveal nor burn the secret.
+    let access = envelope::ots2_access(&fk, derived.as_ref());
     let mut req = ShareRequest {
         secret: sealed.as_str().to_owned(),
-        options: options(args, derived.as_ref().map(|d| d.access())),
+        options: options(args, Some(access.as_str())),
     };
     let answer = plan.client.share(&req);
     req.secret.zeroize();
@@ -354,12 +418,8 @@ fn share_encrypted(
         let too_long = f.kind == ApiErrorKind::SecretTooLong;
         let e = failure(f, plan.target.base(), "the server lost the new secret");
         if too_long {
-            let kdf = derived.as_ref().map(|d| *d.params());
             let limit = plan.limits.as_ref().map_or(10_000, |l| l.secret_max_bytes);
-            e.with_hint(format!(
-                "encryption makes a secret about a third longer: {} bytes of text fit in {limit} bytes",
-                envelope::max_plaintext_len(limit, kdf.as_ref())
-            ))
+            e.with_hint(fits_hint(limit, kdf.as_ref()))
         } else {
             e
         }
@@ -370,45 +430,95 @@ fn share_encrypted(
         .map_or(PassphraseHint::None, |d| PassphraseHint::Kdf(*d.params()));
     let secret_key = receipt.secret_key.clone().unwrap_or_default();
     // Burning needs the derived access value: the receipt link keeps it (`b=`).
-    let access = derived.as_ref().map(|d| d.access().to_owned());
     Ok(Created {
         link: plan.links.reveal(&secret_key, Some(fk), hint),
-        receipt_link: plan.links.receipt(&receipt, access),
+        receipt_link: plan.links.receipt(&receipt, Some(access.to_string())),
         receipt,
         encrypted: true,
         passphrase: passphrase.is_some(),
         value: None,
+        file: payload.file().map(|f| f.name().to_owned()),
     })
 }
 
-/// `ots share [FILE]`.
+/// Reads `--file PATH`: its bytes, under its sanitised name, with a media type guessed
+/// from the name.
+fn read_file(path: &Path) -> Result<File> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(File::new(&name, "", bytes))
+}
+
+/// What `ots share` sends: the text (from FILE or standard input, unless only `--file`
+/// is given) and the file.
+fn read_payload(ctx: &Context, args: &ShareArgs) -> Result<Payload> {
+    let file = args.attach.as_deref().map(read_file).transpose()?;
+    let text = if file.is_some() && args.file.is_none() {
+        None
+    } else {
+        Some(
+            input::read_secret(args.file.as_deref(), ctx.quiet).map_err(|e| {
+                if args.file.as_ref().is_some_and(|f| !f.exists()) {
+                    e.with_hint(
+                        "ots share reads the secret from FILE or standard input, never from an argument; a file to send as a file is --file PATH",
+                    )
+                } else {
+                    e
+                }
+            })?,
+        )
+    };
+    Payload::new(text, file).map_err(|e| CliError::usage(format!("cannot share this: {e}")))
+}
+
+/// Sends a payload unencrypted (`--plain`): text as is, a file as `ots2-plain.`.
+fn share_plain(
+    ctx: &Context,
+    plan: &Plan,
+    args: &CreateArgs,
+    payload: &Payload,
+    passphrase: Option<&str>,
+) -> Result<Created> {
+    let secret = match (payload.text_part(), payload.file()) {
+        (Some(text), None) => Zeroizing::new(text.to_owned()),
+        _ => payload::to_plain(payload),
+    };
+    plan.check_size(secret.len(), |limit| {
+        format!(
+            "unencrypted, a file takes a third more as base64: about {} bytes fit in {limit} bytes",
+            limit * 3 / 4 - 40
+        )
+    })?;
+    let mut req = ShareRequest {
+        secret: secret.as_str().to_owned(),
+        options: options(args, passphrase),
+    };
+    let answer = plan.client.share(&req);
+    req.secret.zeroize();
+    req.options.passphrase.zeroize();
+    let receipt =
+        answer?.map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
+    warn_if_clamped(ctx, args.ttl, &receipt);
+    Ok(Created {
+        file: payload.file().map(|f| f.name().to_owned()),
+        ..Created::plain(plan, receipt, passphrase.is_some(), None)
+    })
+}
+
+/// `ots share [FILE] [--file PATH]`.
 pub fn share(ctx: &Context, args: &ShareArgs) -> Result<()> {
     let plan = Plan::new(ctx, &args.create)?;
-    let secret = input::read_secret(args.file.as_deref(), ctx.quiet).map_err(|e| {
-        if args.file.as_ref().is_some_and(|f| !f.exists()) {
-            e.with_hint(
-                "ots share reads the secret from FILE or standard input, never from an argument",
-            )
-        } else {
-            e
-        }
-    })?;
+    let payload = read_payload(ctx, args)?;
     let passphrase = plan.passphrase(&args.create)?;
     let passphrase = passphrase.as_deref().map(String::as_str);
     let created = if args.create.plain {
-        let mut req = ShareRequest {
-            secret: secret.as_str().to_owned(),
-            options: options(&args.create, passphrase),
-        };
-        let answer = plan.client.share(&req);
-        req.secret.zeroize();
-        req.options.passphrase.zeroize();
-        let receipt = answer?
-            .map_err(|f| failure(f, plan.target.base(), "the server lost the new secret"))?;
-        warn_if_clamped(ctx, args.create.ttl, &receipt);
-        Created::plain(&plan, receipt, passphrase.is_some(), None)
+        share_plain(ctx, &plan, &args.create, &payload, passphrase)?
     } else {
-        share_encrypted(ctx, &plan, &args.create, &secret, passphrase)?
+        share_encrypted(ctx, &plan, &args.create, &payload, passphrase)?
     };
     print_created(ctx, &created)
 }
@@ -465,7 +575,8 @@ pub fn generate(ctx: &Context, args: &GenerateArgs) -> Result<()> {
         };
         let value = password::generate(length, &sets, &mut fill)
             .map_err(|e| CliError::other(format!("cannot generate a password: {e}")))?;
-        let created = share_encrypted(ctx, &plan, &args.create, &value, passphrase)?;
+        let created =
+            share_encrypted(ctx, &plan, &args.create, &Payload::text(&value), passphrase)?;
         Created {
             value: Some(value),
             ..created
@@ -499,10 +610,10 @@ mod tests {
         let link = style.reveal(KEY, Some(fk.clone()), PassphraseHint::None);
         assert_eq!(
             link.as_str(),
-            format!("http://127.0.0.1:8080/#/s/{KEY}/{fk}")
+            format!("http://127.0.0.1:8080/#/s/{KEY}/{fk}?v=2")
         );
         let hinted = style.reveal(KEY, Some(fk), PassphraseHint::Kdf(KdfParams::DEFAULT));
-        assert!(hinted.ends_with("?p=19456.2.1"), "{}", hinted.as_str());
+        assert!(hinted.ends_with("?p=19456.2.1&v=2"), "{}", hinted.as_str());
     }
 
     #[test]

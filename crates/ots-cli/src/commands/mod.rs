@@ -6,6 +6,7 @@ pub mod login;
 pub mod receipt;
 pub mod request;
 pub mod reveal;
+pub mod save;
 pub mod status;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};

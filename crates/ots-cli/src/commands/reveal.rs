@@ -1,16 +1,21 @@
 //! `ots reveal LINK`: ask, reveal (which destroys the secret on the server), open the
-//! envelope with the link's key when there is one, and print exactly the secret.
+//! envelope with the link's key when there is one, print exactly the text and save the
+//! file ([`crate::commands::save`]).
 
 use std::io::IsTerminal as _;
 
-use ots_core::envelope::{self, DerivedPassphrase, Envelope, EnvelopeError, derive_passphrase};
+use ots_core::envelope::{
+    self, DerivedPassphrase, Envelope, EnvelopeError, Version, derive_passphrase,
+};
 use ots_core::keys;
 use ots_core::link::{LinkError, PassphraseHint, RevealLink, Route, Server};
+use ots_core::payload::{self, Payload};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::api::Client;
 use crate::cli::RevealArgs;
+use crate::commands::save::{Output, save};
 use crate::commands::{Context, failure, link_argument, write_json, write_stdout};
 use crate::error::{CliError, Result};
 use crate::input::{self, PassphraseSource};
@@ -30,7 +35,7 @@ pub fn parse_reveal_link(input: &str) -> Result<RevealLink> {
             key: None,
             server: Server::Origin,
             passphrase: PassphraseHint::None,
-            version: envelope::Version::V1,
+            version: Version::V1,
         });
     }
     match Route::parse(input) {
@@ -78,9 +83,27 @@ fn short(text: &str) -> String {
 
 #[derive(Serialize)]
 struct RevealedJson<'a> {
-    value: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
     secret_key: &'a str,
     encrypted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<SavedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SavedJson<'a> {
+    name: &'a str,
+    media_type: &'a str,
+    size: usize,
+    path: String,
+}
+
+/// What the reveal gave: the bytes of an `ots1` or unencrypted text secret, or an
+/// `ots2` (or unencrypted `ots2-plain.`) payload.
+enum Revealed {
+    Bytes(Zeroizing<Vec<u8>>),
+    Payload(Payload),
 }
 
 /// `ots reveal [LINK]`.
@@ -97,6 +120,14 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
             Some("copy the whole link, up to its last character".into()),
         ));
     }
+    if let (Version::V2, None) = (link.version, &link.key) {
+        return Err(CliError::damaged(
+            "the link says the secret is encrypted (v=2) but carries no decryption key, without which it cannot even be revealed",
+            Some("copy the whole link, up to its last character".into()),
+        ));
+    }
+    // Checked before the reveal, so that a refusal consumes nothing.
+    let output = Output::new(args.output.as_deref(), args.force, ctx.json)?;
     let source = match (
         &args.passphrase.passphrase_file,
         args.passphrase.ask_passphrase,
@@ -132,10 +163,16 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
         }
         _ => None,
     };
-    let api_passphrase = match (&derived, &passphrase) {
-        (Some(d), _) => Some(d.access()),
-        (None, Some(p)) => Some(p.as_str()),
-        (None, None) => None,
+    // ots2 always gates with the access value derived from the key (and passphrase).
+    let access2 = match (link.version, &link.key) {
+        (Version::V2, Some(fk)) => Some(envelope::ots2_access(fk, derived.as_ref())),
+        _ => None,
+    };
+    let api_passphrase = match (&access2, &derived, &passphrase) {
+        (Some(a), _, _) => Some(a.as_str()),
+        (None, Some(d), _) => Some(d.access()),
+        (None, None, Some(p)) => Some(p.as_str()),
+        (None, None, None) => None,
     };
     // Revealing never needs an account, so no credentials go to the link's server.
     let client = Client::new(&base, None);
@@ -152,7 +189,7 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
         }
     })?;
     let value = Zeroizing::new(answer.value);
-    let (plaintext, encrypted) = match &link.key {
+    let (revealed, encrypted) = match &link.key {
         Some(fk) if Envelope::detect(&value) => {
             let sealed: Envelope = value.parse().map_err(|_| {
                 CliError::damaged(
@@ -160,18 +197,23 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
                     Some(CONSUMED.into()),
                 )
             })?;
-            let opened = match (sealed.kdf(), &derived, &passphrase) {
-                (None, _, _) => envelope::open(&sealed, fk, None),
-                (Some(params), Some(d), _) if *d.params() == params => {
-                    envelope::open(&sealed, fk, Some(d))
-                }
-                (Some(params), _, Some(pass)) => derive_passphrase(pass, fk, &params)
-                    .and_then(|d| envelope::open(&sealed, fk, Some(&d))),
+            let pass = match (sealed.kdf(), &derived, &passphrase) {
+                (None, _, _) => Ok(None),
+                (Some(params), Some(d), _) if *d.params() == params => Ok(Some(d.clone())),
+                (Some(params), _, Some(pass)) => derive_passphrase(pass, fk, &params).map(Some),
                 (Some(_), _, None) => Err(EnvelopeError::PassphraseRequired),
             };
-            let bytes = opened.map_err(|e| match e {
+            let opened = pass.and_then(|pass| match sealed.version() {
+                Version::V1 => envelope::open(&sealed, fk, pass.as_ref()).map(Revealed::Bytes),
+                Version::V2 => payload::open(&sealed, fk, pass.as_ref()).map(Revealed::Payload),
+            });
+            let revealed = opened.map_err(|e| match e {
                 EnvelopeError::PassphraseRequired => CliError::damaged(
                     "the secret is encrypted with a passphrase, but the link did not say so and none was given",
+                    Some(CONSUMED.into()),
+                ),
+                EnvelopeError::Malformed => CliError::damaged(
+                    "the secret decrypted, but what it holds is not readable: it was made by an incompatible client",
                     Some(CONSUMED.into()),
                 ),
                 _ => CliError::damaged(
@@ -179,7 +221,7 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
                     Some(format!("{CONSUMED}; check that the link was copied whole")),
                 ),
             })?;
-            (bytes, true)
+            (revealed, true)
         }
         Some(_) if let Some(version) = other_envelope_version(&value) => {
             return Err(CliError::damaged(
@@ -187,9 +229,13 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
                 Some(format!("{CONSUMED}; a newer ots may know the format")),
             ));
         }
+        _ if let Some(p) = payload::from_plain(&value) => (Revealed::Payload(p), false),
         Some(_) => {
             ctx.note("note: the link carries a decryption key but the secret was not encrypted; printed as stored");
-            (Zeroizing::new(value.as_bytes().to_vec()), false)
+            (
+                Revealed::Bytes(Zeroizing::new(value.as_bytes().to_vec())),
+                false,
+            )
         }
         None => {
             if Envelope::detect(&value) {
@@ -200,28 +246,59 @@ pub fn reveal(ctx: &Context, args: &RevealArgs) -> Result<()> {
                     Some("the key is the part after the secret key in the app's link: /#/s/<secret key>/<decryption key>".into()),
                 ));
             }
-            (Zeroizing::new(value.as_bytes().to_vec()), false)
+            (
+                Revealed::Bytes(Zeroizing::new(value.as_bytes().to_vec())),
+                false,
+            )
         }
     };
+    let (text, file): (Option<&[u8]>, _) = match &revealed {
+        Revealed::Bytes(bytes) => (Some(bytes), None),
+        Revealed::Payload(p) => (p.text_part().map(str::as_bytes), p.file()),
+    };
+    // The file first: it is the part that can fail (an existing file, a full disk).
+    let saved = file.map(|f| save(ctx, &output, f)).transpose()?;
+    let (saved, refused) = saved.map_or((None, None), |(path, refused)| (Some(path), refused));
+    let done = || refused.map_or(Ok(()), Err);
     if ctx.json {
-        let text = std::str::from_utf8(&plaintext).map_err(|_| {
-            CliError::other(
-                "the secret is not UTF-8 text, so it cannot go into JSON: run without --json",
-            )
-        })?;
-        return write_json(&RevealedJson {
-            value: text,
+        let value = text
+            .map(|t| {
+                std::str::from_utf8(t).map_err(|_| {
+                    CliError::other(
+                        "the secret is not UTF-8 text, so it cannot go into JSON: run without --json",
+                    )
+                })
+            })
+            .transpose()?;
+        write_json(&RevealedJson {
+            value,
             secret_key: &link.secret_key,
             encrypted,
-        });
+            file: file.zip(saved).map(|(f, path)| SavedJson {
+                name: f.name(),
+                media_type: f.media_type(),
+                size: f.bytes().len(),
+                path: path.display().to_string(),
+            }),
+        })?;
+        return done();
     }
-    write_stdout(&plaintext)?;
+    let Some(text) = text else { return done() };
+    if file.is_some() && output.is_stdout() {
+        // Standard output holds the file's bytes; the text goes beside it.
+        eprintln!("Text sent with the file:");
+        std::io::Write::write_all(&mut std::io::stderr(), text)
+            .map_err(|e| CliError::other(format!("cannot write to standard error: {e}")))?;
+        eprintln!();
+        return done();
+    }
+    write_stdout(text)?;
     // On a terminal, end the line for the prompt's sake, on standard error so that the
     // output stays exactly the secret.
-    if std::io::stdout().is_terminal() && !plaintext.ends_with(b"\n") {
+    if std::io::stdout().is_terminal() && !text.ends_with(b"\n") {
         eprintln!();
     }
-    Ok(())
+    done()
 }
 
 #[cfg(test)]
