@@ -66,6 +66,8 @@ suite ots-web 5 cargo test --locked -p ots-web --lib
 suite ots-web-e2e 20 "${isolate[@]}" cargo test --locked -p ots-web --test e2e
 suite ots-web-first-screen 15 "${isolate[@]}" cargo test --locked -p ots-web --test first_screen
 suite ots-web-a11y 20 "${isolate[@]}" cargo test --locked -p ots-web --test a11y
+# tests/files.rs: files in secrets, app and CLI, with downloads.
+suite ots-web-files 10 "${isolate[@]}" cargo test --locked -p ots-web --test files
 
 step "browser tests: wasm-bindgen-test in headless Chromium"
 suite ots-web-wasm 15 cargo test --locked -p ots-web --target wasm32-unknown-unknown --test browser

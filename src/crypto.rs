@@ -1,9 +1,11 @@
 //! Browser glue for the envelope: randomness from `crypto.getRandomValues` (getrandom's
-//! `wasm_js` backend) and text in and out. The format itself lives in `ots_core::envelope`.
+//! `wasm_js` backend) and payloads in and out. The format itself lives in
+//! `ots_core::envelope` and `ots_core::payload`.
 
 use ots_core::envelope::{
-    self, DerivedPassphrase, Envelope, EnvelopeError, FragmentKey, KdfParams,
+    self, DerivedPassphrase, Envelope, EnvelopeError, FragmentKey, KdfParams, Version,
 };
+use ots_core::payload::{self, Payload};
 use zeroize::Zeroizing;
 
 /// `N` random bytes.
@@ -27,34 +29,40 @@ pub struct Sealed {
     pub key: FragmentKey,
     /// The passphrase's Argon2id parameters, if it protects the encryption.
     pub kdf: Option<KdfParams>,
-    /// What to send as the API's passphrase: derived, never the passphrase itself.
-    pub access: Option<Zeroizing<String>>,
+    /// What to send as the API's passphrase: derived from the key (and the passphrase),
+    /// never the passphrase itself.
+    pub access: Zeroizing<String>,
 }
 
-/// Seals `plaintext` under a fresh key, and the passphrase when there is one.
-pub fn seal(plaintext: &str, passphrase: Option<&str>) -> Result<Sealed, EnvelopeError> {
+/// Seals a payload into an `ots2` envelope under a fresh key, and the passphrase when
+/// there is one.
+pub fn seal(payload: &Payload, passphrase: Option<&str>) -> Result<Sealed, EnvelopeError> {
     let key = FragmentKey::from_bytes(random());
     let derived = passphrase
         .map(|p| envelope::derive_passphrase(p, &key, &KdfParams::default()))
         .transpose()?;
-    let sealed = envelope::seal(&key, random(), plaintext.as_bytes(), derived.as_ref());
+    let sealed = payload::seal(&key, random(), payload, derived.as_ref());
     Ok(Sealed {
         envelope: sealed.to_string(),
         kdf: derived.as_ref().map(|d| *d.params()),
-        access: derived.map(|d| Zeroizing::new(d.access().to_owned())),
+        access: envelope::ots2_access(&key, derived.as_ref()),
         key,
     })
 }
 
-/// Opens an envelope's text into the secret's text.
+/// Opens an envelope's text, of either version: an `ots1` envelope holds UTF-8 text.
 pub fn open(
     text: &str,
     key: &FragmentKey,
     pass: Option<&DerivedPassphrase>,
-) -> Result<Zeroizing<String>, EnvelopeError> {
+) -> Result<Payload, EnvelopeError> {
     let sealed: Envelope = text.parse()?;
-    let bytes = envelope::open(&sealed, key, pass)?;
-    String::from_utf8(bytes.to_vec())
-        .map(Zeroizing::new)
-        .map_err(|_| EnvelopeError::Malformed)
+    match sealed.version() {
+        Version::V1 => {
+            let bytes = envelope::open(&sealed, key, pass)?;
+            let text = std::str::from_utf8(&bytes).map_err(|_| EnvelopeError::Malformed)?;
+            Ok(Payload::text(text))
+        }
+        Version::V2 => payload::open(&sealed, key, pass),
+    }
 }

@@ -2,9 +2,10 @@
 //! that generates or takes the secret, seals it, posts it and builds the links.
 
 use leptos::prelude::WithUntracked;
-use ots_core::envelope::{self, KdfParams};
+use ots_core::envelope::{KdfParams, Version};
 use ots_core::link::{PassphraseHint, ReceiptLink, RevealLink, Route, Server};
 use ots_core::password::{self, CharSets};
+use ots_core::payload::{self, File, Payload};
 use ots_core::wire::{GenerateRequest, Receipt, SecretOptions, ShareRequest};
 use zeroize::Zeroizing;
 
@@ -30,6 +31,8 @@ pub struct Draft {
     pub mode: Mode,
     /// The secret (share mode), wiped from memory when dropped.
     pub secret: Zeroizing<String>,
+    /// A file sent with or instead of the text (share mode), wiped when dropped.
+    pub file: Option<File>,
     /// The passphrase, empty for none, wiped from memory when dropped.
     pub passphrase: Zeroizing<String>,
     /// Lifetime in seconds.
@@ -71,25 +74,54 @@ pub struct Outcome {
     pub encrypted: bool,
 }
 
-/// The byte count the server will see for `secret`: with encryption, the envelope's length.
-pub fn payload_len(secret: &str, encrypt: bool, with_passphrase: bool) -> usize {
-    if encrypt {
-        let kdf = with_passphrase.then(KdfParams::default);
-        envelope::sealed_len(secret.len(), kdf.as_ref())
-    } else {
-        secret.len()
+/// The byte count the server will see for `secret` and `file` (name, type and size in
+/// bytes): with encryption, the padded envelope's length; without, the text as is, or the
+/// `ots2-plain.` form when there is a file.
+pub fn payload_len(
+    secret: &str,
+    file: Option<(usize, usize, usize)>,
+    encrypt: bool,
+    with_passphrase: bool,
+) -> usize {
+    let text = (!secret.is_empty() || file.is_none()).then_some(secret.len());
+    let encoded = payload::encoded_len(text, file);
+    match (encrypt, file) {
+        (true, _) => {
+            let kdf = with_passphrase.then(KdfParams::default);
+            payload::sealed_len(encoded, kdf.as_ref())
+        }
+        (false, None) => secret.len(),
+        (false, Some(_)) => payload::plain_len(encoded),
     }
+}
+
+/// A file's lengths as [`payload_len`] takes them.
+pub fn file_lens(file: &File) -> (usize, usize, usize) {
+    (
+        file.name().len(),
+        file.media_type().len(),
+        file.bytes().len(),
+    )
+}
+
+/// The text, the file, or both: what a share-mode draft sends.
+fn draft_payload(draft: &Draft, text: Zeroizing<String>) -> Option<Payload> {
+    let text = (!text.is_empty() || draft.file.is_none()).then_some(text);
+    Payload::new(text, draft.file.clone()).ok()
 }
 
 /// Checks the draft before anything is sent, with the same rules the server applies.
 pub fn validate(draft: &Draft, settings: &Settings, signed_in: bool) -> Result<(), Key> {
     let limits = &settings.limits;
     if draft.mode == Mode::Share {
-        if draft.secret.is_empty() {
+        if draft.secret.is_empty() && draft.file.is_none() {
             return Err(Key::ErrorEmptySecret);
         }
         let with_passphrase = !draft.passphrase.is_empty();
-        if payload_len(&draft.secret, draft.encrypt, with_passphrase) > limits.secret_max_bytes {
+        let file = draft.file.as_ref().map(file_lens);
+        if payload_len(&draft.secret, file, draft.encrypt, with_passphrase)
+            > limits.secret_max_bytes
+        {
             return Err(Key::ErrorSecretTooLong);
         }
     }
@@ -184,11 +216,20 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
         Some(p) => Zeroizing::new(p.to_string()),
         None => draft.secret.clone(),
     };
+    let payload = match draft.mode {
+        Mode::Generate => Payload::text(&plaintext),
+        Mode::Share => draft_payload(&draft, plaintext.clone()).ok_or(CreateError::Seal)?,
+    };
 
     if !draft.encrypt {
+        // Text as is, so that any Onetime Secret site shows it; a file as `ots2-plain.`.
+        let secret = match payload.file() {
+            None => plaintext.clone(),
+            Some(_) => payload::to_plain(&payload),
+        };
         let receipt = api
             .share(&ShareRequest {
-                secret: plaintext.to_string(),
+                secret: secret.to_string(),
                 options: SecretOptions {
                     passphrase: passphrase.as_deref().cloned(),
                     ttl: Some(draft.ttl as i64),
@@ -211,13 +252,13 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
         ));
     }
 
-    let sealed = crypto::seal(&plaintext, passphrase.as_deref().map(String::as_str))
+    let sealed = crypto::seal(&payload, passphrase.as_deref().map(String::as_str))
         .map_err(|_| CreateError::Seal)?;
     let receipt = api
         .share(&ShareRequest {
             secret: sealed.envelope.clone(),
             options: SecretOptions {
-                passphrase: sealed.access.as_deref().cloned(),
+                passphrase: Some(sealed.access.to_string()),
                 ttl: Some(draft.ttl as i64),
                 recipient,
                 share_domain,
@@ -231,13 +272,13 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
         key: Some(sealed.key),
         server: draft.server.clone(),
         passphrase: sealed.kdf.map_or(PassphraseHint::None, PassphraseHint::Kdf),
-        version: ots_core::envelope::Version::V1,
+        version: Version::V2,
     };
     let link = Route::Reveal(reveal.clone()).to_url(&page);
     let key_text = reveal.key.take().map(|k| k.to_string());
     let without_key = Route::Reveal(reveal).to_url(&page);
     // Burning needs the derived access value, which only this browser can make now.
-    let access = sealed.access.as_deref().cloned();
+    let access = Some(sealed.access.to_string());
     let mut result = outcome(
         &draft.server,
         receipt,
@@ -309,6 +350,7 @@ mod tests {
         Draft {
             mode: Mode::Share,
             secret: Zeroizing::new(secret.into()),
+            file: None,
             passphrase: Zeroizing::default(),
             ttl: 3600,
             recipient: String::new(),
@@ -323,9 +365,23 @@ mod tests {
 
     #[test]
     fn the_counter_includes_what_encryption_adds() {
-        assert_eq!(payload_len("abc", false, false), 3);
-        assert!(payload_len("abc", true, false) > 3 + 28);
-        assert!(payload_len("abc", true, true) > payload_len("abc", true, false));
+        assert_eq!(payload_len("abc", None, false, false), 3);
+        // The smallest class: 1,024 bytes of payload, sealed.
+        assert_eq!(payload_len("abc", None, true, false), 1408);
+        assert!(payload_len("abc", None, true, true) > payload_len("abc", None, true, false));
+        let file = Some((8, 24, 3000));
+        assert_eq!(payload_len("", file, true, false), 4139);
+        assert!(payload_len("a note", file, false, false) > 4000);
+    }
+
+    #[test]
+    fn a_file_alone_is_a_secret_and_a_big_one_does_not_fit() {
+        let settings = Settings::default();
+        let mut d = draft("");
+        d.file = Some(File::new("id_ed25519", "", vec![7; 3000]));
+        assert_eq!(validate(&d, &settings, false), Ok(()));
+        d.file = Some(File::new("big.bin", "", vec![7; 8000]));
+        assert_eq!(validate(&d, &settings, false), Err(Key::ErrorSecretTooLong));
     }
 
     #[test]

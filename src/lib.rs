@@ -84,7 +84,8 @@ fn snake(camel: &str) -> String {
 pub fn bench_seal_ms(bytes: usize) -> f64 {
     let text = "s".repeat(bytes);
     let t0 = js_sys::Date::now();
-    let sealed = crypto::seal(&text, None).map(|s| s.envelope.len());
+    let sealed =
+        crypto::seal(&ots_core::payload::Payload::text(&text), None).map(|s| s.envelope.len());
     let elapsed = js_sys::Date::now() - t0;
     if sealed.is_ok() { elapsed } else { f64::NAN }
 }

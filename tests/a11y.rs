@@ -599,6 +599,9 @@ async fn keyboard_alone_creates_an_encrypted_secret_and_reveals_it_in_another_pr
     );
     creator.type_keys("typed, never clicked").await;
     creator.press(Key::Tab).await;
+    // The file picker comes next: a file can be added from the keyboard too.
+    assert_eq!(creator.focused().await, "file-input");
+    creator.press(Key::Tab).await;
     assert_eq!(creator.focused().await, "passphrase");
     creator.type_keys("open sesame").await;
     creator.press(Key::Tab).await;

@@ -212,7 +212,8 @@ async fn a_server_error_is_named_and_the_form_is_kept() {
     mount().await;
     type_secret("keep me");
     el::<HtmlElement>("create").click();
-    sleep(100).await;
+    // Sealing pads to 1 KiB first, which an unoptimized test build takes a while over.
+    until("the error", || !shown("error").is_empty()).await;
     assert!(
         text("error").starts_with("Too many requests"),
         "{}",
@@ -230,7 +231,8 @@ async fn an_offline_network_is_named_and_the_form_is_kept() {
     mount().await;
     type_secret("still here");
     el::<HtmlElement>("create").click();
-    sleep(100).await;
+    // Sealing pads to 1 KiB first, which an unoptimized test build takes a while over.
+    until("the error", || !shown("error").is_empty()).await;
     assert!(
         text("error").starts_with("The server could not be reached"),
         "{}",
@@ -247,7 +249,8 @@ async fn an_answer_that_is_not_json_is_named() {
     mount().await;
     type_secret("x");
     el::<HtmlElement>("create").click();
-    sleep(100).await;
+    // Sealing pads to 1 KiB first, which an unoptimized test build takes a while over.
+    until("the error", || !shown("error").is_empty()).await;
     assert!(
         text("error").contains("not the API's JSON"),
         "{}",
@@ -261,12 +264,21 @@ async fn an_encrypted_share_posts_only_the_envelope() {
     mount().await;
     type_secret("top secret text");
     el::<HtmlElement>("create").click();
-    sleep(150).await;
+    until("the link", || {
+        leptos::prelude::document()
+            .query_selector("[data-testid=recipient-link]")
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
     let calls = js_sys::eval("JSON.stringify(window.__calls)")
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default();
-    assert!(calls.contains("secret=ots1."), "{calls}");
+    assert!(calls.contains("secret=ots2."), "{calls}");
+    // The access value derived from the key gates the secret, with no passphrase typed.
+    assert!(calls.contains("passphrase="), "{calls}");
     assert!(!calls.contains("top secret"), "{calls}");
     let link = el::<HtmlElement>("recipient-link")
         .get_attribute("href")

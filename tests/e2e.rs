@@ -19,6 +19,17 @@ fn secret_key_of(link: &str) -> String {
     link.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
+/// The form that reveals an app link's ots2 secret straight through the API: the access
+/// value derived from the link's key (no passphrase).
+fn access_form(link: &str) -> String {
+    let fk = link
+        .split_once("#/s/")
+        .and_then(|(_, r)| r.split(['/', '?']).nth(1))
+        .expect("a key in the link");
+    let access = ots_core::envelope::ots2_access(&fk.parse().expect("a fragment key"), None);
+    ots_core::form::encode([("passphrase", access.as_str())])
+}
+
 fn metadata_key_of(receipt_link: &str) -> String {
     let (_, rest) = receipt_link
         .split_once("#/r/")
@@ -306,7 +317,7 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
     );
     let stored = recipient.eval(WEB_STORAGE).await;
     let stored = stored.as_str().unwrap_or_default().to_owned();
-    assert!(stored.contains("ots1."), "the envelope is kept: {stored}");
+    assert!(stored.contains("ots2."), "the envelope is kept: {stored}");
     assert!(
         !stored.contains(&fragment_key) && !stored.contains("reload-proof"),
         "web storage holds the key or the plaintext: {stored}"
@@ -322,7 +333,7 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
     // sessionStorage and the key in history.state.
     let halves = recipient.eval(TAB_HALVES).await.to_string();
     assert!(
-        halves.contains("ots1.") && halves.contains(&fragment_key),
+        halves.contains("ots2.") && halves.contains(&fragment_key),
         "{halves}"
     );
 
@@ -332,7 +343,7 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
     for when in ["after close", "after close and reload"] {
         let halves = recipient.eval(TAB_HALVES).await.to_string();
         assert!(
-            !halves.contains("ots1.") && !halves.contains(&fragment_key),
+            !halves.contains("ots2.") && !halves.contains(&fragment_key),
             "{when}: {halves}"
         );
         recipient.client.refresh().await.expect("reload");
@@ -1152,7 +1163,7 @@ async fn the_sent_history_shows_live_states_burns_and_forgets_on_this_device_onl
         server.port,
         "POST",
         &format!("/api/v1/secret/{}", secret_key_of(&first)),
-        "",
+        &access_form(&first),
     );
     assert_eq!(read.status, 200);
 

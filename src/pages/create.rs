@@ -7,9 +7,9 @@ use zeroize::Zeroizing;
 
 use crate::api::{ApiError, Credentials};
 use crate::app::{focus_soon, use_app};
-use crate::components::When;
+use crate::components::{FilePick, FileSlot, When};
 use crate::config::Encryption;
-use crate::draft::{Draft, Mode, Outcome, payload_len, remember, submit, validate};
+use crate::draft::{Draft, Mode, Outcome, file_lens, payload_len, remember, submit, validate};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::pages::Created;
 use crate::{fmt, messages, storage};
@@ -53,8 +53,19 @@ pub fn Create() -> impl IntoView {
         }
     };
     let limit = move || settings.with(|s| s.limits.secret_max_bytes);
-    let used =
-        move || secret.with(|s| payload_len(s, encrypt.get(), passphrase.with(|p| !p.is_empty())));
+    let with_passphrase = move || passphrase.with(|p| !p.is_empty());
+    let file = FileSlot::new(
+        Callback::new(move |lens| {
+            secret.with_untracked(|s| {
+                payload_len(s, Some(lens), encrypt.get_untracked(), with_passphrase())
+            })
+        }),
+        Signal::derive(limit),
+    );
+    let used = move || {
+        let lens = file.file.with(|f| f.as_ref().map(file_lens));
+        secret.with(|s| payload_len(s, lens, encrypt.get(), with_passphrase()))
+    };
     let over = move || mode.get() == Mode::Share && used() > limit();
 
     let action = crate::task::Task::new(move |draft: &Draft| submit(draft.clone(), state));
@@ -83,6 +94,7 @@ pub fn Create() -> impl IntoView {
         let draft = Draft {
             mode: mode.get_untracked(),
             secret: Zeroizing::new(secret.get_untracked()),
+            file: file.file.get_untracked(),
             passphrase: Zeroizing::new(passphrase.get_untracked()),
             ttl: ttl_seconds().unwrap_or(0),
             recipient: recipient.get_untracked(),
@@ -104,6 +116,7 @@ pub fn Create() -> impl IntoView {
 
     let create_another = Callback::new(move |()| {
         secret.update(zeroize::Zeroize::zeroize);
+        file.clear();
         passphrase.update(zeroize::Zeroize::zeroize);
         recipient.set(String::new());
         result.set(None);
@@ -165,7 +178,9 @@ pub fn Create() -> impl IntoView {
 
     let form = move || {
         view! {
-            <form class="card create" on:submit=submit novalidate aria-labelledby="create-title">
+            <form class="card create" on:submit=submit novalidate aria-labelledby="create-title"
+                on:dragover=move |ev| ev.prevent_default()
+                on:drop=move |ev| if mode.get_untracked() == Mode::Share { file.drop(ev) } else { ev.prevent_default() }>
                 <h1 id="create-title">{tr(Key::CreateTitle)}</h1>
                 <ServerStatus />
                 <When when=move || settings.with(|s| s.features.generate)>
@@ -192,9 +207,11 @@ pub fn Create() -> impl IntoView {
                             aria-invalid=move || over().to_string()
                             placeholder=tr(Key::SecretPlaceholder)
                             prop:value=move || secret.get()
+                            on:paste=move |ev| file.paste(ev)
                             on:input:target=move |ev| secret.set(ev.target().value())></textarea>
                         <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
                     </div>
+                    <FilePick files=file used=Signal::derive(used) encrypt=encrypt />
                 </When>
                 <When when=move || mode.get() == Mode::Generate>
                     <fieldset class="field generate">

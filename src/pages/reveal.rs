@@ -1,14 +1,15 @@
 //! The recipient's screen: nothing is consumed until they press Reveal.
 
 use leptos::prelude::*;
-use ots_core::envelope::{self, EnvelopeError, FragmentKey};
+use ots_core::envelope::{self, EnvelopeError, FragmentKey, Version};
 use ots_core::link::{PassphraseHint, RevealLink};
+use ots_core::payload::{self, Payload};
 use ots_core::wire::ApiErrorKind;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
 use crate::app::{AppState, use_app};
-use crate::components::{CopyButton, When};
+use crate::components::{CopyButton, FileDownload, When};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::{crypto, messages, storage};
 
@@ -37,7 +38,7 @@ async fn reveal(
     link: RevealLink,
     passphrase: Zeroizing<String>,
     state: AppState,
-) -> Result<Zeroizing<String>, RevealError> {
+) -> Result<Payload, RevealError> {
     let typed = (!passphrase.is_empty()).then_some(passphrase);
     let derived = match (&link.passphrase, &link.key, &typed) {
         (PassphraseHint::Kdf(params), Some(key), Some(p)) => Some(
@@ -57,9 +58,13 @@ async fn reveal(
         // the kept envelope; the server has nothing left to give.
         Some(envelope) => envelope,
         None => {
-            let access = match &derived {
-                Some(d) => Some(d.access().to_owned()),
-                None => typed.as_deref().cloned(),
+            // ots2 always gates with the value derived from the key (and passphrase).
+            let access = match (link.version, &link.key, &derived) {
+                (Version::V2, Some(key), d) => {
+                    Some(envelope::ots2_access(key, d.as_ref()).to_string())
+                }
+                (_, _, Some(d)) => Some(d.access().to_owned()),
+                _ => typed.as_deref().cloned(),
             };
             let mut response = state
                 .api_for(&link.server)
@@ -80,7 +85,8 @@ async fn reveal(
         None if envelope::Envelope::detect(&value) => {
             Err(RevealError::Envelope(EnvelopeError::Malformed, false))
         }
-        None => Ok(Zeroizing::new(value)),
+        // An unencrypted file, or text as it was sent.
+        None => Ok(payload::from_plain(&value).unwrap_or_else(|| Payload::text(&value))),
     }
 }
 
@@ -88,7 +94,7 @@ fn open(
     value: &str,
     key: &FragmentKey,
     derived: Option<&envelope::DerivedPassphrase>,
-) -> Result<Zeroizing<String>, RevealError> {
+) -> Result<Payload, RevealError> {
     crypto::open(value, key, derived).map_err(|e| RevealError::Envelope(e, derived.is_some()))
 }
 
@@ -101,7 +107,7 @@ pub fn Reveal(
     let i18n = use_i18n();
     let state = use_app();
     let passphrase = RwSignal::new(String::new());
-    let revealed = RwSignal::new(None::<Zeroizing<String>>);
+    let revealed = RwSignal::new(None::<Payload>);
     let error = RwSignal::new(None::<RevealError>);
     let asks_passphrase = link.passphrase != PassphraseHint::None || link.key.is_none();
     let show_passphrase = RwSignal::new(asks_passphrase);
@@ -146,11 +152,8 @@ pub fn Reveal(
     });
     // The secret leaves the page, and memory, when the user leaves.
     let forget = move || {
-        revealed.update(|v| {
-            if let Some(mut value) = v.take() {
-                value.zeroize();
-            }
-        });
+        // Dropping a payload wipes its text and bytes.
+        revealed.update(|v| drop(v.take()));
         action.value().set(None);
     };
     let pagehide = window_event_listener(leptos::ev::pagehide, move |_| forget());
@@ -176,8 +179,16 @@ pub fn Reveal(
             }
         })
     };
-    let copy_text =
-        Signal::derive(move || revealed.with(|v| v.as_deref().cloned().unwrap_or_default()));
+    let copy_text = Signal::derive(move || {
+        revealed.with(|v| {
+            v.as_ref()
+                .and_then(Payload::text_part)
+                .unwrap_or_default()
+                .to_owned()
+        })
+    });
+    let has_text = move || revealed.with(|v| v.as_ref().is_some_and(|p| p.text_part().is_some()));
+    let file = move || revealed.with(|v| v.as_ref().and_then(Payload::file).cloned());
     let clear_after = state.settings.with_untracked(|s| s.clipboard_clear_seconds);
     let secret_key = StoredValue::new(link.secret_key.clone());
     // Marks when the Reveal button works, for the bench's per-screen figures.
@@ -210,10 +221,15 @@ pub fn Reveal(
                 true => view! {
                     <div class="field">
                         <h2 tabindex="-1" data-testid="revealed-title" node_ref=value_heading>{tr(Key::RevealedTitle)}</h2>
-                        <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
+                        <When when=has_text>
+                            <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
+                        </When>
+                        {move || file().map(|f| view! { <FileDownload file=f /> })}
                         <p class="notice" data-testid="deleted-note">{tr(Key::RevealedDeleted)}</p>
                         <div class="actions">
-                            <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />
+                            <When when=has_text>
+                                <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />
+                            </When>
                             <button type="button" data-testid="close-secret" on:click=move |_| {
                                 forget();
                                 secret_key.with_value(|k| storage::forget_revealed(k));

@@ -104,6 +104,23 @@ impl Recorder {
         leaks(&self.requests(), needle)
     }
 
+    /// [`Recorder::leaks`] for bytes (a binary file): also looks inside every form field
+    /// percent-decoded to bytes, and inside every text, or any of its `.`-separated parts,
+    /// decoded from base64 or base64url, the ways bytes travel in a text secret.
+    pub fn leaks_bytes(&self, needle: &[u8]) -> Vec<String> {
+        assert!(!needle.is_empty(), "an empty needle is everywhere");
+        self.requests()
+            .iter()
+            .flat_map(|r| {
+                r.byte_views()
+                    .into_iter()
+                    .filter(|(_, bytes)| crate::contains(bytes, needle))
+                    .map(|(part, _)| format!("{} {}: {part}", r.method, r.target))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// How many requests went to a path starting with `prefix` (to show a check looked
     /// at real traffic).
     pub fn count(&self, method: &str, prefix: &str) -> usize {
@@ -131,6 +148,47 @@ impl Request {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every form of this request as bytes: the raw body, each form field of the query and
+    /// body percent-decoded, and each text view (and its `.`-separated parts) base64- or
+    /// base64url-decoded, padded or not.
+    pub fn byte_views(&self) -> Vec<(String, Vec<u8>)> {
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        let lenient = GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true);
+        let engines = [
+            (
+                "base64url",
+                GeneralPurpose::new(&base64::alphabet::URL_SAFE, lenient),
+            ),
+            (
+                "base64",
+                GeneralPurpose::new(&base64::alphabet::STANDARD, lenient),
+            ),
+        ];
+        let mut out = vec![("raw body".to_owned(), self.body.clone())];
+        let query = self.target.split_once('?').map_or("", |(_, q)| q);
+        for encoded in [query.as_bytes(), &self.body] {
+            for field in encoded.split(|&b| b == b'&') {
+                let value = field.splitn(2, |&b| b == b'=').nth(1).unwrap_or(field);
+                out.push((
+                    "form field as bytes".to_owned(),
+                    percent_decode_bytes(value),
+                ));
+            }
+        }
+        for (part, text) in self.views() {
+            for piece in std::iter::once(text.as_str()).chain(text.split('.')) {
+                for (name, engine) in &engines {
+                    if let Ok(bytes) = base64::Engine::decode(engine, piece.trim()) {
+                        out.push((format!("{part}, {name}-decoded"), bytes));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Every readable form of this request: the raw head and body, then each part decoded
@@ -239,6 +297,33 @@ fn multipart_views(boundary: &str, body: &[u8]) -> Vec<(String, String)> {
             .unwrap_or_default();
         out.push(("multipart part".to_owned(), content.to_owned()));
         out.extend(body_views(&part_type, content.as_bytes()));
+    }
+    out
+}
+
+/// `a+b%2F` → `a b/`, to bytes (a form value may carry any byte).
+fn percent_decode_bytes(encoded: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let hex = encoded
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (encoded[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
     }
     out
 }
@@ -385,6 +470,36 @@ mod tests {
                 "GET /a: Basic credentials",
             ]
         );
+    }
+
+    #[test]
+    fn binary_bytes_are_found_raw_percent_encoded_and_in_base64_segments() {
+        let bytes: Vec<u8> = (0..=255u8).rev().collect();
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
+        let percent: String = bytes.iter().map(|b| format!("%{b:02X}")).collect();
+        let mut raw = format!(
+            "POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\nsecret=ots2-plain.{b64url}",
+            18 + b64url.len()
+        )
+        .into_bytes();
+        raw.extend_from_slice(
+            format!(
+                "POST /p HTTP/1.1\r\nContent-Length: {}\r\n\r\nx={percent}",
+                2 + percent.len()
+            )
+            .as_bytes(),
+        );
+        let requests = parse_requests(&raw);
+        let found = |r: &Request| {
+            r.byte_views()
+                .into_iter()
+                .any(|(_, b)| crate::contains(&b, &bytes[10..60]))
+        };
+        assert!(found(&requests[0]), "base64url after a tag");
+        assert!(found(&requests[1]), "percent-encoded");
+        let clean = parse_requests(b"POST /n HTTP/1.1\r\nContent-Length: 8\r\n\r\nsecret=x");
+        assert!(!found(&clean[0]));
     }
 
     #[test]
