@@ -195,21 +195,6 @@ impl KdfParams {
             Err(EnvelopeError::Malformed)
         }
     }
-
-    /// Memory in KiB.
-    pub fn m_kib(&self) -> u32 {
-        self.m_kib
-    }
-
-    /// Passes.
-    pub fn t(&self) -> u32 {
-        self.t
-    }
-
-    /// Lanes.
-    pub fn p(&self) -> u32 {
-        self.p
-    }
 }
 
 impl Default for KdfParams {
@@ -633,6 +618,16 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn derived_passphrase_reports_its_params() {
+        // The CLI compares these with the envelope header to reuse a derivation.
+        let other = KdfParams::new(72, 1, 1).expect("ok");
+        let key = fk(1);
+        assert_eq!(derived("a", &key).params(), &small());
+        let d = derive_passphrase("a", &key, &other).expect("derives");
+        assert_eq!(d.params(), &other);
     }
 
     #[test]

@@ -585,6 +585,16 @@ mod tests {
     const FK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     const APP: &str = "https://app.example/";
 
+    /// The app builds its region proxy path from `Display` (`/region/eu`).
+    #[test]
+    fn region_names_display_and_parse_back() {
+        let names: Vec<String> = Region::ALL.iter().map(Region::to_string).collect();
+        assert_eq!(names, ["us", "eu", "ca", "nz", "uk"]);
+        for r in Region::ALL {
+            assert_eq!(r.to_string().to_uppercase().parse::<Region>(), Ok(r));
+        }
+    }
+
     fn fk() -> FragmentKey {
         FK.parse().expect("valid key")
     }
