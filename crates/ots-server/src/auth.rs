@@ -262,6 +262,63 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_user_or_token_never_authenticates() {
+        // Even when the accounts file holds the hash of the empty token, or an empty name.
+        let a = Accounts::from_entries(vec![
+            AccountEntry {
+                custid: "alice@example.com".into(),
+                extid: None,
+                token_sha256: hash_token(""),
+            },
+            AccountEntry {
+                custid: String::new(),
+                extid: None,
+                token_sha256: hash_token("tok"),
+            },
+        ])
+        .expect("valid");
+        for h in [basic("alice@example.com:"), basic(":tok"), basic(":")] {
+            assert!(matches!(
+                a.authenticate(Some(&h)),
+                Err(ApiError::NotAuthorized)
+            ));
+        }
+    }
+
+    #[test]
+    fn accounts_are_counted_once_whatever_their_names() {
+        assert!(Accounts::default().is_empty());
+        assert_eq!(Accounts::default().len(), 0);
+        let two = Accounts::from_entries(vec![
+            AccountEntry {
+                custid: "a@x.io".into(),
+                extid: Some("ur1".into()),
+                token_sha256: hash_token("t"),
+            },
+            AccountEntry {
+                custid: "b@x.io".into(),
+                extid: None,
+                token_sha256: hash_token("u"),
+            },
+        ])
+        .expect("valid");
+        assert!(!two.is_empty());
+        assert_eq!(two.len(), 2);
+    }
+
+    #[test]
+    fn debug_shows_no_token_hash() {
+        let e = AccountEntry {
+            custid: "a@x.io".into(),
+            extid: None,
+            token_sha256: hash_token("t"),
+        };
+        let d = format!("{e:?}");
+        assert!(d.contains("a@x.io"), "{d}");
+        assert!(!d.contains(&e.token_sha256[..16]), "{d}");
+    }
+
+    #[test]
     fn toml_and_json_files_load() {
         let dir = tempfile::tempdir().expect("tempdir");
         let t = dir.path().join("a.toml");

@@ -317,6 +317,16 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_value_round_trips_and_debug_hides_the_key() {
+        let k = key();
+        let sealed = k.seal("abc", b"").expect("seal");
+        assert!(k.open("abc", &sealed).expect("open").is_empty());
+        // One byte short of a nonce and a tag is refused before decryption.
+        assert!(k.open("abc", &sealed[..sealed.len() - 1]).is_err());
+        assert_eq!(format!("{k:?}"), "MasterKey(<redacted>)");
+    }
+
+    #[test]
     fn flipping_any_byte_fails() {
         let k = key();
         let sealed = k.seal("abc", b"hello").expect("seal");
@@ -383,5 +393,13 @@ mod tests {
             let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        // An unreadable key file is an error, never replaced by a new key.
+        let bad = dir.path().join("bad.key");
+        std::fs::write(&bad, [0xff, 0xfe]).expect("write");
+        let e = MasterKey::load_or_create(&bad).expect_err("not UTF-8");
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        std::fs::write(&bad, "abc").expect("write");
+        let e = MasterKey::load_or_create(&bad).expect_err("not 64 hex");
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
     }
 }

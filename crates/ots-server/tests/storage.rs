@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use common::*;
 use ots_server::store::embedded::{EmbeddedStore, Fsync, Options};
-use ots_server::store::{Claim, Outcome, ReceiptRecord, SecretRecord, State, Store};
+use ots_server::store::{Claim, Outcome, ReceiptRecord, SecretRecord, State, Store, StoreError};
 
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
@@ -49,6 +49,9 @@ both_backends!(
     sweep_removes_expired_records,
     claim_is_atomic_at_the_store_level,
     a_generated_value_is_previewed_once_within_the_window,
+    claims_stop_at_expiry,
+    a_secret_sealed_under_another_master_key_is_left_in_place,
+    the_twentieth_wrong_passphrase_locks,
     twenty_wrong_passphrases_lock_the_secret_across_instances,
 );
 
@@ -94,8 +97,9 @@ async fn a_generated_value_is_previewed_once_within_the_window(b: &Backend) {
         }
     }
     assert_eq!(shown, vec![r["value"].clone()], "{}", b.kind);
-    // Past the window, or once the secret was revealed: never.
+    // Past the window, once the secret was revealed, or with a passphrase: never.
     let late = generate().await;
+    let edge = generate().await;
     let read = generate().await;
     post(
         &app,
@@ -105,7 +109,21 @@ async fn a_generated_value_is_previewed_once_within_the_window(b: &Backend) {
     )
     .await;
     assert!(view(s(&read, "metadata_key")).await.get("value").is_none());
-    st.clock.advance(61);
+    let guarded = post(&app, "/api/v1/generate", "passphrase=pw12", None)
+        .await
+        .json();
+    assert!(
+        view(s(&guarded, "metadata_key"))
+            .await
+            .get("value")
+            .is_none()
+    );
+    // The window is [created, created + 60). The clock runs on, so it is set just before
+    // each view (a second passing in between moves the first one deeper into the window).
+    let set_clock = |at: u64| st.clock.advance(at as i64 - st.clock.now() as i64);
+    set_clock(edge["created"].as_u64().unwrap() + 58);
+    assert_eq!(view(s(&edge, "metadata_key")).await["value"], edge["value"]);
+    set_clock(late["created"].as_u64().unwrap() + 60);
     assert!(view(s(&late, "metadata_key")).await.get("value").is_none());
     // A shared (not generated) secret is never echoed.
     let shared = share(&app, "secret=mine").await;
@@ -508,6 +526,126 @@ async fn claim_is_atomic_at_the_store_level(b: &Backend) {
         .unwrap()
         .unwrap();
     assert!(matches!(receipt.state, State::Received | State::Burned));
+}
+
+/// The store's own expiry checks, at their edges: a secret is gone at `expires_at`, and
+/// a receipt's preview can no longer be claimed once the receipt has expired.
+async fn claims_stop_at_expiry(b: &Backend) {
+    let now = 1_000_000;
+    let (sk, secret, mut receipt) = records(now, 60, "anon");
+    receipt.preview = true;
+    b.store.put(&sk, &secret, &receipt, None).await.unwrap();
+    let mk = receipt.metadata_key.clone();
+    let claim = |at| b.store.claim(&sk, Outcome::Received, false, at, None);
+    assert!(
+        !b.store.claim_preview(&mk, now + 120).await.unwrap(),
+        "{}",
+        b.kind
+    );
+    assert!(
+        b.store.claim_preview(&mk, now + 119).await.unwrap(),
+        "{}",
+        b.kind
+    );
+    assert!(!b.store.claim_preview(&mk, now + 119).await.unwrap());
+    assert!(
+        matches!(claim(now + 60).await.unwrap(), Claim::Missing),
+        "{}",
+        b.kind
+    );
+    // Expiry removed it: an earlier clock does not bring it back.
+    assert!(
+        matches!(claim(now + 59).await.unwrap(), Claim::Missing),
+        "{}",
+        b.kind
+    );
+
+    let (sk, secret, receipt) = records(now, 60, "anon");
+    b.store.put(&sk, &secret, &receipt, None).await.unwrap();
+    let won = b.store.claim(&sk, Outcome::Burned, false, now + 59, None);
+    assert!(matches!(won.await.unwrap(), Claim::Won(_)), "{}", b.kind);
+    let r = b
+        .store
+        .receipt(&receipt.metadata_key, now + 59)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.state, r.burned, r.updated),
+        (State::Burned, Some(now + 59), now + 59)
+    );
+}
+
+/// A store bound to one master key hands over values sealed under it, and leaves a value
+/// sealed under another key where it is: an instance that cannot open it must not
+/// destroy it.
+async fn a_secret_sealed_under_another_master_key_is_left_in_place(b: &Backend) {
+    use ots_server::crypto::MasterKey;
+    let (ours, theirs) = (
+        MasterKey::from_bytes([42; 32]),
+        MasterKey::from_bytes([1; 32]),
+    );
+    b.store.bind_master_key(ours.id()).await.unwrap();
+    let now = 1_000_000;
+    for (key, foreign) in [(&theirs, true), (&ours, false)] {
+        let (sk, mut secret, receipt) = records(now, 600, "anon");
+        secret.ciphertext = key.seal(&sk, b"value").unwrap();
+        b.store.put(&sk, &secret, &receipt, None).await.unwrap();
+        let claim = b.store.claim(&sk, Outcome::Received, true, now, None).await;
+        if foreign {
+            assert!(
+                matches!(claim, Err(StoreError::ForeignSecret)),
+                "{}: {claim:?}",
+                b.kind
+            );
+            assert!(
+                b.store.secret(&sk, now).await.unwrap().is_some(),
+                "{}",
+                b.kind
+            );
+        } else {
+            assert!(matches!(claim, Ok(Claim::Won(_))), "{}: {claim:?}", b.kind);
+        }
+    }
+}
+
+/// The lockout's count is the store's: the twentieth wrong passphrase locks the secret
+/// (for every instance sharing the store), and only that secret.
+async fn the_twentieth_wrong_passphrase_locks(b: &Backend) {
+    let now = 1_000_000;
+    for i in 1..=20 {
+        assert!(!b.store.locked("k1", now).await.unwrap(), "{}: {i}", b.kind);
+        let locked = b.store.passphrase_failed("k1", now).await.unwrap();
+        assert_eq!(locked, i == 20, "{}: failure {i}", b.kind);
+    }
+    assert!(b.store.locked("k1", now).await.unwrap(), "{}", b.kind);
+    assert!(!b.store.locked("k2", now).await.unwrap(), "{}", b.kind);
+}
+
+/// On Redis, each claim carrying a client's hit is counted in the same script, so the
+/// instances sharing the store allow the limit between them; over it, nothing is taken.
+#[tokio::test]
+async fn redis_counts_reveal_hits_with_the_claim() {
+    let b = Backend::redis().await;
+    let now = 1_000_000;
+    let hit = |client: [u8; 4]| ots_server::store::Hit {
+        bucket: "reveals",
+        client: client.into(),
+        limit: 2,
+        window: 600,
+    };
+    let (sk, secret, receipt) = records(now, 600, "anon");
+    b.store.put(&sk, &secret, &receipt, None).await.unwrap();
+    let claim = |client| {
+        b.store
+            .claim(&sk, Outcome::Received, false, now, Some(hit(client)))
+    };
+    assert!(matches!(claim([10, 0, 0, 1]).await, Ok(Claim::Won(_))));
+    assert!(matches!(claim([10, 0, 0, 1]).await, Ok(Claim::Missing)));
+    let over = claim([10, 0, 0, 1]).await;
+    assert!(matches!(over, Err(StoreError::OverLimit)), "{over:?}");
+    // Another client has its own count.
+    assert!(matches!(claim([10, 0, 0, 2]).await, Ok(Claim::Missing)));
 }
 
 /// Opens the embedded store at `path`, waiting for a previous instance's threads to

@@ -355,4 +355,17 @@ mod tests {
         assert!(SecretRecord::decode(b"0").is_err());
         assert!(SecretRecord::decode(&[]).is_err());
     }
+
+    #[test]
+    fn secret_record_debug_hides_the_passphrase_hash() {
+        let r = SecretRecord {
+            metadata_key: "m".repeat(62),
+            expires_at: 1234,
+            passphrase: Some("a2id$1$1$1$salt$hash".to_owned()),
+            ciphertext: vec![1, 2, 3],
+        };
+        let d = format!("{r:?}");
+        assert!(d.contains("1234") && d.contains("passphrase: true"), "{d}");
+        assert!(!d.contains("salt") && !d.contains(&r.metadata_key), "{d}");
+    }
 }
