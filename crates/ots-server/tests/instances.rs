@@ -127,6 +127,43 @@ fn the_embedded_store_keeps_its_master_key() {
     assert_eq!(r.json()["value"], "kept", "{}", r.body);
 }
 
+/// `--redis-wait-replicas 1`: a create is answered only once a replica holds it; a
+/// reveal hands the value over even when no replica confirms (the secret is already
+/// taken, so refusing would lose it) and logs that it did.
+#[test]
+fn with_wait_replicas_a_create_needs_a_replica_and_a_reveal_never_loses_the_value() {
+    let primary = Redis::volatile();
+    let replica = Redis::replica_of(primary.port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !replica
+        .command(&["INFO", "replication"])
+        .contains("master_link_status:up")
+    {
+        assert!(Instant::now() < deadline, "the replica never synced");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let s = start(
+        fresh(),
+        &["--redis", &primary.url(), "--redis-wait-replicas", "1"],
+    );
+    let (first, second) = (share(&s, "first"), share(&s, "second"));
+    let warning = "no replica confirmed a reveal or burn";
+    assert_eq!(reveal(&s, &first).json()["value"], "first");
+    assert!(!s.log_text().contains(warning), "{}", s.log_text());
+
+    replica.stop();
+    let r = reveal(&s, &second);
+    assert_eq!(r.json()["value"], "second", "{}", r.body);
+    assert!(s.log_text().contains(warning), "{}", s.log_text());
+    let r = http(s.port, "POST", "/api/v1/share", "secret=third");
+    assert_eq!(
+        r.json(),
+        json!({"message": "An unexpected error occurred :["}),
+        "{}",
+        r.body
+    );
+}
+
 /// Polls `path` until its status is `want` (or panics after `within`).
 fn wait_status(s: &Server, path: &str, want: u16, within: Duration) -> Duration {
     let start = Instant::now();
