@@ -283,6 +283,7 @@ fn Header() -> impl IntoView {
                 <When when=move || state.settings.with(|s| s.features.history)>
                     <a href="#/history" data-testid="nav-sent">{tr(Key::SentNav)}</a>
                 </When>
+                <a href="#/ask" data-testid="nav-ask">{tr(Key::AskNav)}</a>
                 <label class="language">
                     <span class="sr-only">{tr(Key::Language)}</span>
                     <select data-testid="language" on:change:target=move |ev| {

@@ -21,11 +21,11 @@ use web_sys::{
 
 /// The database: `keys` holds the wrapping key, `sent` the sealed records.
 pub const DATABASE: &str = "ots-history";
-const KEYS: &str = "keys";
+pub(crate) const KEYS: &str = "keys";
 const SENT: &str = "sent";
 const KEY_NAME: &str = "k";
 
-type Res<T> = Result<T, JsValue>;
+pub(crate) type Res<T> = Result<T, JsValue>;
 
 /// One secret the creator made.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +69,7 @@ impl Entry {
 }
 
 /// Resolves with a request's result once it succeeds.
-async fn done(request: &IdbRequest) -> Res<JsValue> {
+pub(crate) async fn done(request: &IdbRequest) -> Res<JsValue> {
     let finished = Promise::new(&mut |resolve, reject| {
         request.set_onsuccess(Some(&resolve));
         request.set_onerror(Some(&reject));
@@ -79,15 +79,25 @@ async fn done(request: &IdbRequest) -> Res<JsValue> {
 }
 
 async fn open() -> Res<IdbDatabase> {
+    open_sealed(DATABASE, SENT, true).await
+}
+
+/// Opens (creating it at version 1) a database with a `keys` store, for its sealing key,
+/// and a `records` store, with generated keys if `auto_increment`.
+pub(crate) async fn open_sealed(
+    name: &str,
+    records: &'static str,
+    auto_increment: bool,
+) -> Res<IdbDatabase> {
     let factory = window().indexed_db()?.ok_or(JsValue::NULL)?;
-    let request = factory.open_with_u32(DATABASE, 1)?;
+    let request = factory.open_with_u32(name, 1)?;
     let creating = request.clone();
     let upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Ok(db) = creating.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
             let _ = db.create_object_store(KEYS);
             let params = IdbObjectStoreParameters::new();
-            params.set_auto_increment(true);
-            let _ = db.create_object_store_with_optional_parameters(SENT, &params);
+            params.set_auto_increment(auto_increment);
+            let _ = db.create_object_store_with_optional_parameters(records, &params);
         }
     });
     request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
@@ -96,17 +106,17 @@ async fn open() -> Res<IdbDatabase> {
     db.dyn_into()
 }
 
-fn store(db: &IdbDatabase, name: &str, mode: IdbTransactionMode) -> Res<IdbObjectStore> {
+pub(crate) fn store(db: &IdbDatabase, name: &str, mode: IdbTransactionMode) -> Res<IdbObjectStore> {
     db.transaction_with_str_and_mode(name, mode)?
         .object_store(name)
 }
 
-fn subtle() -> Res<SubtleCrypto> {
+pub(crate) fn subtle() -> Res<SubtleCrypto> {
     Ok(window().crypto()?.subtle())
 }
 
-/// This device's history key, made on first use.
-async fn key(db: &IdbDatabase) -> Res<CryptoKey> {
+/// The database's sealing key (in its `keys` store), made on first use.
+pub(crate) async fn key(db: &IdbDatabase) -> Res<CryptoKey> {
     let read = |db: &IdbDatabase| -> Res<IdbRequest> {
         store(db, KEYS, IdbTransactionMode::Readonly)?.get(&KEY_NAME.into())
     };
@@ -128,7 +138,8 @@ async fn key(db: &IdbDatabase) -> Res<CryptoKey> {
     }
 }
 
-async fn seal(key: &CryptoKey, plain: &[u8]) -> Res<Object> {
+/// Seals `plain` into a `{iv, ct}` record.
+pub(crate) async fn seal(key: &CryptoKey, plain: &[u8]) -> Res<Object> {
     let iv = Uint8Array::from(&crate::crypto::random::<12>()[..]);
     let sealed = subtle()?.encrypt_with_object_and_u8_array(
         &AesGcmParams::new("AES-GCM", &iv),
@@ -141,7 +152,8 @@ async fn seal(key: &CryptoKey, plain: &[u8]) -> Res<Object> {
     Ok(record)
 }
 
-async fn unseal(key: &CryptoKey, record: &JsValue) -> Res<Vec<u8>> {
+/// Opens a record that [`seal`] made.
+pub(crate) async fn unseal(key: &CryptoKey, record: &JsValue) -> Res<Vec<u8>> {
     let iv: Object = Reflect::get(record, &"iv".into())?.dyn_into()?;
     let sealed = Uint8Array::new(&Reflect::get(record, &"ct".into())?).to_vec();
     let plain = subtle()?.decrypt_with_object_and_u8_array(

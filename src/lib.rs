@@ -13,6 +13,7 @@ pub mod load;
 pub mod messages;
 pub mod pages;
 pub mod prerender;
+pub mod requests;
 pub mod storage;
 pub mod task;
 

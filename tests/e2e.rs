@@ -1195,3 +1195,181 @@ async fn the_sent_history_shows_live_states_burns_and_forgets_on_this_device_onl
     creator.find("sent-empty").await;
     creator.close().await;
 }
+
+/// Asks for a secret through the visible controls; returns the request link and the
+/// fingerprint shown.
+async fn ask(browser: &Browser, url: &str, note: &str) -> (String, String) {
+    browser.client.goto(url).await.expect("open the app");
+    browser.click("nav-ask").await;
+    assert_eq!(
+        browser.value("ask-lifetime").await,
+        "604800",
+        "7 days by default"
+    );
+    if !note.is_empty() {
+        browser.type_into("ask-note", note).await;
+    }
+    browser.click("ask-create").await;
+    let link = browser.attr("request-link", "href").await.expect("href");
+    (link, browser.text("fingerprint").await)
+}
+
+/// Answers a request link in `browser`; returns the answer link and the fingerprint shown.
+async fn answer(browser: &Browser, request_link: &str, secret: &str) -> (String, String) {
+    browser
+        .client
+        .goto(request_link)
+        .await
+        .expect("open the request");
+    let fingerprint = browser.text("fingerprint").await;
+    browser.fill("answer-secret", secret).await;
+    browser.click("answer-send").await;
+    let link = browser.attr("answer-link", "href").await.expect("href");
+    (link, fingerprint)
+}
+
+#[tokio::test]
+async fn a_requested_secret_opens_once_and_only_in_the_browser_that_asked() {
+    let server = Server::start(&[]);
+    let relay = Recorder::start(server.port);
+    let asker = Browser::start().await;
+    let posts = relay.count("POST", "/");
+    let (request_link, fingerprint) = ask(&asker, &relay.url, "VPN for Berlin & co").await;
+    assert_eq!(relay.count("POST", "/"), posts, "asking sent a POST");
+    assert!(request_link.contains("#/q/"), "{request_link}");
+    assert_eq!(fingerprint.len(), 14, "{fingerprint}");
+    asker.find("note-public").await;
+
+    // A fresh profile sees the note and the same fingerprint, and answers.
+    let sender = Browser::start().await;
+    let shares = relay.count("POST", "/api/v1/share");
+    let (answer_link, shown) = answer(&sender, &request_link, SECRET).await;
+    assert_eq!(shown, fingerprint);
+    assert_eq!(sender.text("answer-note").await, "VPN for Berlin & co");
+    assert_eq!(relay.count("POST", "/api/v1/share"), shares + 1);
+    let none: Vec<String> = Vec::new();
+    assert_eq!(relay.leaks(SECRET), none, "the secret left the browser");
+    assert!(answer_link.contains("#/a/"), "{answer_link}");
+    // The same detector finds the secret when the page sends it unencrypted.
+    let (_plain, spoiled) = share_without_encryption(&sender, SECRET, "").await;
+    assert!(!spoiled.leaks(SECRET).is_empty(), "the detector is blind");
+    sender.close().await;
+
+    // A third profile can neither read the answer nor use it up: it sends nothing.
+    let reveals = relay.count("POST", "/api/v1/secret/");
+    let third = Browser::start().await;
+    third
+        .client
+        .goto(&answer_link)
+        .await
+        .expect("open the answer");
+    third.find("open-elsewhere").await;
+    assert!(!third.exists("open-reveal").await);
+    assert_eq!(
+        relay.count("POST", "/api/v1/secret/"),
+        reveals,
+        "it asked the server"
+    );
+    // Nor can it with the API itself: without the derived passphrase nothing is revealed.
+    let key = answer_link
+        .split_once("#/a/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .expect("secret key");
+    let refused = http(server.port, "POST", &format!("/api/v1/secret/{key}"), "");
+    assert_ne!(refused.status, 200);
+    third.close().await;
+
+    // The asker reads it, once.
+    asker
+        .client
+        .goto(&answer_link)
+        .await
+        .expect("open the answer");
+    asker.find("open-note").await;
+    asker.click("open-reveal").await;
+    assert_eq!(asker.text("revealed-value").await, SECRET);
+    asker.click("close-secret").await;
+    asker.find("open-requests").await;
+    asker.wait_text("request-state", |t| !t.is_empty()).await;
+    assert_eq!(
+        asker.attr("request-state", "data-state").await.as_deref(),
+        Some("read")
+    );
+    asker.client.goto(&answer_link).await.expect("open again");
+    asker.click("open-reveal").await;
+    asker.find("open-error").await;
+    assert!(!asker.exists("revealed-value").await);
+
+    // Forgotten, its answers no longer open here.
+    asker
+        .client
+        .goto(&format!("{}#/history", relay.url))
+        .await
+        .expect("sent");
+    asker.click("request-forget").await;
+    asker.find("requests-empty").await;
+    asker.close().await;
+}
+
+#[tokio::test]
+async fn requests_and_answers_cross_between_the_cli_and_the_app() {
+    let server = Server::start(&[]);
+    let device = tempfile_dir();
+    // App asks, the CLI answers, the app reads.
+    let asker = Browser::start().await;
+    let (request_link, fingerprint) = ask(&asker, &server.url, "from the app").await;
+    let mut run = ots()
+        .args(["answer", &request_link])
+        .env("XDG_CONFIG_HOME", &device)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ots answer");
+    {
+        use std::io::Write as _;
+        let mut stdin = run.stdin.take().expect("stdin");
+        stdin.write_all(b"cli answer\n").expect("write");
+    }
+    let out = run.wait_with_output().expect("ots answer output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(&fingerprint), "{stderr}");
+    let cli_answer = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    asker
+        .client
+        .goto(&cli_answer)
+        .await
+        .expect("open the answer");
+    asker.click("open-reveal").await;
+    assert_eq!(asker.text("revealed-value").await, "cli answer");
+    asker.close().await;
+
+    // The CLI asks, the app answers, the CLI reads.
+    let out = ots()
+        .args(["request", "--server", &server.url])
+        .env("XDG_CONFIG_HOME", &device)
+        .output()
+        .expect("ots request");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_request = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let sender = Browser::start().await;
+    let (app_answer, _) = answer(&sender, &cli_request, "app answer").await;
+    sender.close().await;
+    let out = ots()
+        .args(["reveal", "--yes", &app_answer])
+        .env("XDG_CONFIG_HOME", &device)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("ots reveal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"app answer");
+}

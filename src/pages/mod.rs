@@ -7,6 +7,9 @@ pub mod create;
 mod created;
 mod receipt;
 mod recent;
+mod request_answer;
+mod request_new;
+mod request_open;
 mod reveal;
 mod sent;
 
@@ -14,6 +17,9 @@ pub use create::Create;
 pub use created::Created;
 pub use receipt::Receipt;
 pub use recent::Recent;
+pub use request_answer::RequestAnswer;
+pub use request_new::RequestNew;
+pub use request_open::RequestOpen;
 pub use reveal::Reveal;
 pub use sent::Sent;
 
@@ -28,8 +34,9 @@ pub fn all(route: Route) -> AnyView {
         Route::Receipt(link) => view! { <Receipt link=link /> }.into_any(),
         Route::Recent => view! { <Recent /> }.into_any(),
         Route::History => view! { <Sent /> }.into_any(),
-        // Until the request screens exist, as any route this version does not know.
-        Route::Request(_) | Route::Answer(_) => view! { <Create /> }.into_any(),
+        Route::Ask => view! { <RequestNew /> }.into_any(),
+        Route::Request(link) => view! { <RequestAnswer link=link /> }.into_any(),
+        Route::Answer(link) => view! { <RequestOpen link=link /> }.into_any(),
     }
 }
 

@@ -7,7 +7,7 @@ use ots_core::wire::{ApiErrorKind, ReceiptState};
 
 use crate::api::ApiError;
 use crate::app::{page_url, use_app};
-use crate::components::When;
+use crate::components::{OpenRequests, When};
 use crate::fmt;
 use crate::history::{self, Entry};
 use crate::i18n::{Key, tr, use_i18n};
@@ -56,6 +56,7 @@ pub fn Sent() -> impl IntoView {
                 {list}
             </When>
         </section>
+        <OpenRequests />
     }
 }
 

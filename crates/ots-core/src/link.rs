@@ -16,7 +16,7 @@
 //!
 //! Requests and answers are specified in [`crate::request`].
 //!
-//! [`Route::parse`] also reads the other screens (`#/`, `#/recent`, `#/history`) and the
+//! [`Route::parse`] also reads the other screens (`#/`, `#/recent`, `#/history`, `#/ask`) and the
 //! server's own links, `https://host/secret/<key>` and `https://host/receipt/<key>`
 //! (legacy `/private/<key>`, `/metadata/<key>`), whose server is their origin.
 
@@ -215,6 +215,8 @@ pub enum Route {
     Recent,
     /// `#/history`: receipts remembered on this device.
     History,
+    /// `#/ask`: make a request for a secret.
+    Ask,
     /// `#/q/…`: someone asks for a secret (see [`crate::request`]).
     Request(RequestLink),
     /// `#/a/…`: the answer to a request, which only the asker's device opens.
@@ -390,6 +392,7 @@ impl Route {
             [""] => Ok(Self::Create),
             ["recent"] => Ok(Self::Recent),
             ["history"] => Ok(Self::History),
+            ["ask"] => Ok(Self::Ask),
             ["s", rest @ ..] => {
                 let (secret_key, key) = match rest {
                     [secret_key] => (*secret_key, None),
@@ -483,6 +486,7 @@ impl fmt::Display for Route {
             Self::Create => f.write_str("#/"),
             Self::Recent => f.write_str("#/recent"),
             Self::History => f.write_str("#/history"),
+            Self::Ask => f.write_str("#/ask"),
             Self::Reveal(link) => {
                 write!(f, "#/s/{}", link.secret_key)?;
                 if let Some(key) = &link.key {
@@ -688,6 +692,8 @@ mod tests {
         );
         assert_eq!(Route::Recent.to_string(), "#/recent");
         assert_eq!(Route::History.to_string(), "#/history");
+        assert_eq!(Route::Ask.to_string(), "#/ask");
+        assert_eq!(Route::parse("https://app.example/#/ask"), Ok(Route::Ask));
     }
 
     #[test]
@@ -966,6 +972,7 @@ mod tests {
             Just(Route::Create),
             Just(Route::Recent),
             Just(Route::History),
+            Just(Route::Ask),
             (
                 "[A-Za-z0-9_-]{20,70}",
                 proptest::option::of(any::<[u8; 32]>()),
