@@ -372,6 +372,65 @@ async fn tour(lang: &'static str) {
     browser.find("sent-item").await;
     tour.check("sent", &["sent-list", "forget-all"]).await;
 
+    // Asking for a secret, answering the request, and opening the answer: here, and
+    // (once the request is forgotten) as any other browser would.
+    browser.click("nav-ask").await;
+    browser.find("ask-create").await;
+    tour.expect_focus("opening Request a secret", "#ask-title")
+        .await;
+    tour.check("ask", &["ask-note", "ask-lifetime", "ask-create"])
+        .await;
+    browser
+        .type_into("ask-note", "VPN password for the Berlin office")
+        .await;
+    browser.click("ask-create").await;
+    let request_link = browser.attr("request-link", "href").await.expect("href");
+    tour.expect_focus("asking", "#ask-result-title").await;
+    tour.check(
+        "asked",
+        &[
+            "request-link",
+            "copy-request-link",
+            "fingerprint",
+            "note-public",
+        ],
+    )
+    .await;
+    load(&browser, &request_link, "answer-secret").await;
+    tour.check(
+        "answer",
+        &["answer-note", "fingerprint", "answer-secret", "answer-send"],
+    )
+    .await;
+    browser.fill("answer-secret", "hunter2").await;
+    browser.click("answer-send").await;
+    let answer_link = browser.attr("answer-link", "href").await.expect("href");
+    tour.expect_focus("sending the answer", "#answer-link-title")
+        .await;
+    tour.check("answered", &["answer-link", "copy-answer-link"])
+        .await;
+    load(&browser, &answer_link, "open-reveal").await;
+    tour.check("answer-open", &["open-note", "open-reveal"])
+        .await;
+    browser.click("open-reveal").await;
+    browser.find("revealed-value").await;
+    tour.check(
+        "answer-revealed",
+        &["revealed-value", "copy-secret", "close-secret"],
+    )
+    .await;
+    browser.click("close-secret").await;
+    browser.find("request-item").await;
+    tour.check(
+        "sent-requests",
+        &["request-item", "request-copy", "request-forget"],
+    )
+    .await;
+    browser.click("request-forget").await;
+    browser.find("requests-empty").await;
+    load(&browser, &answer_link, "open-elsewhere").await;
+    tour.check("answer-elsewhere", &["open-elsewhere"]).await;
+
     // The recipient's screens.
     load(&browser, &generated, "reveal-note").await;
     tour.check("reveal", &["reveal-note", "reveal"]).await;

@@ -1288,6 +1288,16 @@ async fn a_requested_secret_opens_once_and_only_in_the_browser_that_asked() {
     asker.find("open-note").await;
     asker.click("open-reveal").await;
     assert_eq!(asker.text("revealed-value").await, SECRET);
+    // No CSP violation or script error, and nothing of the request in web storage (its
+    // key is a CryptoKey in IndexedDB).
+    assert_eq!(asker.problems().await, Vec::<String>::new(), "problems");
+    let stored = asker.eval(WEB_STORAGE).await;
+    let stored = stored.as_str().unwrap_or_default();
+    let compact = fingerprint.replace('-', "");
+    assert!(
+        !stored.contains(SECRET) && !stored.contains(&compact),
+        "{stored}"
+    );
     asker.click("close-secret").await;
     asker.find("open-requests").await;
     asker.wait_text("request-state", |t| !t.is_empty()).await;
