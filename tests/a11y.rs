@@ -431,6 +431,27 @@ async fn tour(lang: &'static str) {
     load(&browser, &answer_link, "open-elsewhere").await;
     tour.check("answer-elsewhere", &["open-elsewhere"]).await;
 
+    // A file with the text: picked on the create screen, later revealed as a download.
+    let files = tempfile::tempdir().expect("temp dir");
+    let file = files.path().join("id_ed25519.pub");
+    std::fs::write(&file, b"ssh-ed25519 AAAAC3Nza tour@example\n").expect("a file");
+    load(&browser, &server.url, "secret").await;
+    browser.fill("secret", "the deploy key").await;
+    browser
+        .find("file-input")
+        .await
+        .send_keys(file.to_str().expect("utf-8 path"))
+        .await
+        .expect("pick a file");
+    browser.find("file-chosen").await;
+    tour.check(
+        "create-file",
+        &["file-input", "file-chosen", "file-remove", "create"],
+    )
+    .await;
+    browser.click("create").await;
+    let with_file = browser.attr("recipient-link", "href").await.expect("href");
+
     // The recipient's screens.
     load(&browser, &generated, "reveal-note").await;
     tour.check("reveal", &["reveal-note", "reveal"]).await;
@@ -448,6 +469,19 @@ async fn tour(lang: &'static str) {
     browser.click("reveal").await;
     browser.click("close-secret").await;
     browser.find("secret").await;
+    load(&browser, &with_file, "reveal").await;
+    browser.click("reveal").await;
+    browser.find("revealed-file").await;
+    tour.check(
+        "revealed-file",
+        &[
+            "revealed-value",
+            "file-name",
+            "download-file",
+            "close-secret",
+        ],
+    )
+    .await;
     load(&browser, &generated, "reveal").await;
     browser.click("reveal").await;
     browser.find("reveal-error").await;

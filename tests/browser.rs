@@ -466,3 +466,69 @@ async fn creations_go_into_the_sent_history_unless_the_settings_turn_it_off() {
     }
     history::forget_all().await.expect("clean up");
 }
+
+/// Dispatches a `paste` (on the secret field) or a `drop` (on the form) carrying one file.
+fn dispatch_file(event: &str, name: &str, content: &str) {
+    let (selector, make) = match event {
+        "paste" => (
+            "[data-testid=secret]",
+            "new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true})",
+        ),
+        _ => (
+            "form.create",
+            "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})",
+        ),
+    };
+    js_sys::eval(&format!(
+        "(() => {{ const dt = new DataTransfer(); \
+           dt.items.add(new File([{content:?}], {name:?}, {{type: 'text/plain'}})); \
+           document.querySelector({selector:?}).dispatchEvent({make}); }})()"
+    ))
+    .expect("dispatch");
+}
+
+/// A file pasted or dropped is taken like a picked one, counted, and sent only sealed.
+async fn a_file_arrives_by(event: &str) {
+    fake_fetch(&format!("{API_OK} {NEW_RECEIPT}"));
+    mount().await;
+    dispatch_file(event, "notes.env", "API_KEY=pasted-9f2c");
+    until("the file", || shown("file-chosen-name") == "notes.env").await;
+    assert!(
+        shown("file-left").contains("left"),
+        "{}",
+        shown("file-left")
+    );
+    assert_eq!(
+        el::<HtmlTextAreaElement>("secret").value(),
+        "",
+        "not pasted as text"
+    );
+    el::<HtmlElement>("create").click();
+    until("the link", || {
+        leptos::prelude::document()
+            .query_selector("[data-testid=recipient-link]")
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
+    let calls = js_sys::eval("JSON.stringify(window.__calls)")
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    assert!(calls.contains("secret=ots2."), "{calls}");
+    assert!(
+        !calls.contains("pasted-9f2c") && !calls.contains("notes.env"),
+        "{calls}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_pasted_file_is_attached_and_sent_sealed() {
+    a_file_arrives_by("paste").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_file_is_attached_and_sent_sealed() {
+    a_file_arrives_by("drop").await;
+}
