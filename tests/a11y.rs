@@ -688,7 +688,14 @@ async fn keyboard_alone_creates_an_encrypted_secret_and_reveals_it_in_another_pr
     // Tab follows the reading order from the top of the page to the secret.
     assert_eq!(
         tab_to(&creator, "secret").await,
-        ["home", "nav-sent", "language", "mode-share", "secret"]
+        [
+            "home",
+            "nav-sent",
+            "nav-ask",
+            "language",
+            "mode-share",
+            "secret"
+        ]
     );
     creator.type_keys("typed, never clicked").await;
     creator.press(Key::Tab).await;
@@ -735,7 +742,13 @@ async fn keyboard_alone_creates_an_encrypted_secret_and_reveals_it_in_another_pr
     recipient.eval(LISTEN).await;
     assert_eq!(
         tab_to(&recipient, "reveal-passphrase").await,
-        ["home", "nav-sent", "language", "reveal-passphrase"]
+        [
+            "home",
+            "nav-sent",
+            "nav-ask",
+            "language",
+            "reveal-passphrase"
+        ]
     );
     // A wrong passphrase: the error is announced and focus stays for a retry.
     recipient.type_keys("wrong guess").await;
