@@ -319,6 +319,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The app offers these as its TTL choices (5m, 30m, 1h, 4h, 12h, 1d, 3d, 7d).
+    #[test]
+    fn ttl_presets_in_seconds() {
+        assert_eq!(
+            TTL_PRESETS,
+            [300, 1800, 3600, 14_400, 43_200, 86_400, 259_200, 604_800]
+        );
+    }
+
     #[test]
     fn defaults_match_a_fresh_ots_install() {
         let l = Limits::default();
