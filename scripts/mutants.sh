@@ -42,7 +42,7 @@ core() {
 # Only the suites named are built for each mutant (-C goes to the build and the test
 # commands): building all of the server's test targets takes minutes per mutant.
 claim() {
-  mkdir -p mutants-server
+  mkdir -p mutants-server/"${FUNCNAME[0]}"
   cargo mutants -p ots-server -o mutants-server/claim --timeout 300 \
     --file $S/auth.rs --file $S/api.rs --file $S/store/mod.rs --file $S/store/redis.rs \
     --file $S/store/embedded/mod.rs --file $S/store/keyguard.rs \
@@ -54,7 +54,7 @@ claim() {
 }
 
 units() {
-  mkdir -p mutants-server
+  mkdir -p mutants-server/"${FUNCNAME[0]}"
   cargo mutants -p ots-server -o mutants-server/units --timeout 300 \
     --file $S/crypto.rs --file $S/store/mod.rs --file $S/ratelimit.rs \
     --re "$UNITS_RE" -C --lib
