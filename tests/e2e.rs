@@ -1383,3 +1383,54 @@ async fn requests_and_answers_cross_between_the_cli_and_the_app() {
     );
     assert_eq!(out.stdout, b"app answer");
 }
+
+#[tokio::test]
+async fn a_file_answers_a_request_and_opens_for_download_where_it_was_asked() {
+    let server = Server::start(&[]);
+    let relay = Recorder::start(server.port);
+    let asker = Browser::start().await;
+    let (request_link, _) = ask(&asker, &relay.url, "").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("id_ed25519");
+    // Bytes that are no text, and a marker to look for on the wire.
+    let mut bytes: Vec<u8> = (0..=255u8).cycle().take(1500).collect();
+    bytes.extend_from_slice(b"FILE-MARKER-7f3a");
+    std::fs::write(&path, &bytes).expect("write the file");
+    let sender = Browser::start().await;
+    sender
+        .client
+        .goto(&request_link)
+        .await
+        .expect("open the request");
+    sender.find("answer-no-note").await;
+    sender
+        .find("file-input")
+        .await
+        .send_keys(path.to_str().expect("utf-8 path"))
+        .await
+        .expect("attach");
+    assert_eq!(sender.text("file-chosen-name").await, "id_ed25519");
+    sender.click("answer-send").await;
+    let answer_link = sender.attr("answer-link", "href").await.expect("href");
+    sender.close().await;
+    let none: Vec<String> = Vec::new();
+    assert_eq!(
+        relay.leaks("FILE-MARKER-7f3a"),
+        none,
+        "the file left the browser"
+    );
+
+    asker
+        .client
+        .goto(&answer_link)
+        .await
+        .expect("open the answer");
+    asker.click("open-reveal").await;
+    assert_eq!(asker.text("file-name").await, "id_ed25519");
+    asker.find("download-file").await;
+    assert!(
+        !asker.exists("revealed-value").await,
+        "an empty text is not shown"
+    );
+    asker.close().await;
+}

@@ -1,17 +1,18 @@
-//! Answering a request: the asker's note and fingerprint, a secret field and Send. The
+//! Answering a request: the asker's note and fingerprint, a secret field, a file and Send. The
 //! secret is sealed here to the request's key and stored through the ordinary v1 share,
 //! with a passphrase only the asker's browser can derive; the sender gets the answer link.
 
 use leptos::prelude::*;
 use ots_core::link::Route;
-use ots_core::payload::Payload;
+use ots_core::payload::{self, File, Payload};
 use ots_core::request::{self, AnswerLink, RequestLink};
 use ots_core::wire::{SecretOptions, ShareRequest};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
 use crate::app::{AppState, page_url, use_app};
-use crate::components::{CopyButton, Fingerprint};
+use crate::components::{CopyButton, FilePick, FileSlot, Fingerprint};
+use crate::draft::file_lens;
 use crate::i18n::{Key, tr, use_i18n};
 use crate::{fmt, messages, requests};
 
@@ -25,13 +26,21 @@ enum SendError {
     TooLong,
 }
 
-/// Seals `text` to the request and shares it; returns the answer link.
+/// The sealed answer's length for `text` and a file of (name, type, content) lengths.
+fn sealed_len(text: &str, file: Option<(usize, usize, usize)>) -> usize {
+    let text = (!text.is_empty() || file.is_none()).then_some(text.len());
+    request::sealed_len(payload::encoded_len(text, file))
+}
+
+/// Seals the text and file to the request and shares them; returns the answer link.
 async fn send(
     link: RequestLink,
     text: Zeroizing<String>,
+    file: Option<File>,
     state: AppState,
 ) -> Result<String, SendError> {
-    let payload = Payload::text(&text);
+    let text = (!text.is_empty()).then_some(text);
+    let payload = Payload::new(text, file).map_err(|_| SendError::Empty)?;
     let limit = state.settings.with_untracked(|s| s.limits.secret_max_bytes);
     if request::max_payload_len(limit).is_none_or(|max| payload.encode().len() > max) {
         return Err(SendError::TooLong);
@@ -82,13 +91,30 @@ pub fn RequestAnswer(
     let fingerprint = link.public_key.fingerprint().to_string();
     let note = link.note.clone();
     let expires = link.expires;
+    let limit = move || state.settings.with(|s| s.limits.secret_max_bytes);
+    let file = FileSlot::new(
+        Callback::new(move |lens| secret.with_untracked(|s| sealed_len(s, Some(lens)))),
+        Signal::derive(limit),
+    );
+    let used = move || {
+        let lens = file.file.with(|f| f.as_ref().map(file_lens));
+        secret.with(|s| sealed_len(s, lens))
+    };
     let task = crate::task::Task::new({
         let link = link.clone();
-        move |text: &String| send(link.clone(), Zeroizing::new(text.clone()), state)
+        move |(text, file): &(String, Option<File>)| {
+            send(
+                link.clone(),
+                Zeroizing::new(text.clone()),
+                file.clone(),
+                state,
+            )
+        }
     });
     Effect::new(move |_| match task.value().get() {
         Some(Ok(url)) => {
             secret.update(|s| s.zeroize());
+            file.file.set(None);
             error.set(None);
             answer.set(Some(url));
             crate::app::focus_soon("#answer-link-title");
@@ -99,10 +125,11 @@ pub fn RequestAnswer(
     on_cleanup(move || secret.update(|s| s.zeroize()));
     let on_send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if secret.with_untracked(|s| s.is_empty()) {
+        let attached = file.file.get_untracked();
+        if secret.with_untracked(|s| s.is_empty()) && attached.is_none() {
             error.set(Some(SendError::Empty));
         } else if !task.pending().get_untracked() {
-            task.dispatch(secret.get_untracked());
+            task.dispatch((secret.get_untracked(), attached));
         }
     };
     let error_text = move || {
@@ -127,9 +154,11 @@ pub fn RequestAnswer(
                     <textarea id="answer-secret" data-testid="answer-secret" rows="5" autocomplete="off"
                         spellcheck="false" aria-describedby="answer-sealed-note"
                         prop:value=move || secret.get()
+                        on:paste=move |ev| file.paste(ev)
                         on:input:target=move |ev| secret.set(ev.target().value())></textarea>
                     <p id="answer-sealed-note" class="hint">{tr(Key::AnswerSealedNote)}</p>
                 </div>
+                <FilePick files=file used=Signal::derive(used) encrypt=Signal::derive(|| true) />
                 <button type="submit" class="primary" data-testid="answer-send"
                     aria-busy=move || task.pending().get().to_string()>
                     {move || i18n.t(if task.pending().get() { Key::Creating } else { Key::AnswerSend })}

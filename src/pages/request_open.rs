@@ -3,12 +3,13 @@
 //! screen says so and contacts no server.
 
 use leptos::prelude::*;
+use ots_core::payload::File;
 use ots_core::request::{self, AnswerLink, RequestError, SealedAnswer};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
 use crate::app::{AppState, use_app};
-use crate::components::{CopyButton, When};
+use crate::components::{CopyButton, FileDownload, When};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::{messages, requests};
 
@@ -30,7 +31,10 @@ enum OpenError {
     NotHere,
 }
 
-async fn open(link: AnswerLink, state: AppState) -> Result<Zeroizing<String>, OpenError> {
+/// The answer's text (empty if it has none) and its file, if any.
+type Opened = (Zeroizing<String>, Option<File>);
+
+async fn open(link: AnswerLink, state: AppState) -> Result<Opened, OpenError> {
     let keys = requests::answer_keys(&link.to, &link.ephemeral)
         .await
         .map_err(|_| OpenError::Damaged)?
@@ -46,9 +50,8 @@ async fn open(link: AnswerLink, state: AppState) -> Result<Zeroizing<String>, Op
         .parse::<SealedAnswer>()
         .and_then(|sealed| request::open(&keys, &sealed))
         .map_err(|_: RequestError| OpenError::Damaged)?;
-    Ok(Zeroizing::new(
-        payload.text_part().unwrap_or_default().to_owned(),
-    ))
+    let text = Zeroizing::new(payload.text_part().unwrap_or_default().to_owned());
+    Ok((text, payload.file().cloned()))
 }
 
 /// The screen an answer link opens.
@@ -61,6 +64,7 @@ pub fn RequestOpen(
     let state = use_app();
     let here = RwSignal::new(Here::Checking);
     let revealed = RwSignal::new(None::<Zeroizing<String>>);
+    let file = RwSignal::new(None::<File>);
     let error = RwSignal::new(None::<OpenError>);
     let value_heading = NodeRef::<leptos::html::H2>::new();
     let fp_text = link.to.to_string();
@@ -81,8 +85,9 @@ pub fn RequestOpen(
         move |_: &()| open(link.clone(), state)
     });
     Effect::new(move |_| match task.value().get() {
-        Some(Ok(value)) => {
+        Some(Ok((value, attached))) => {
             error.set(None);
+            file.set(attached);
             revealed.set(Some(value));
             state.announce(untrack(|| i18n.t(Key::RevealedDeleted)));
         }
@@ -103,6 +108,7 @@ pub fn RequestOpen(
                 value.zeroize();
             }
         });
+        file.set(None);
         task.value().set(None);
     };
     let pagehide = window_event_listener(leptos::ev::pagehide, move |_| forget());
@@ -148,7 +154,10 @@ pub fn RequestOpen(
         (Here::Yes, true) => view! {
             <div class="field">
                 <h2 tabindex="-1" data-testid="revealed-title" node_ref=value_heading>{tr(Key::RevealedTitle)}</h2>
-                <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
+                <When when=move || copy_text.with(|t| !t.is_empty()) || file.with(Option::is_none)>
+                    <pre class="secret-value" data-testid="revealed-value">{move || copy_text.get()}</pre>
+                </When>
+                {move || file.get().map(|f| view! { <FileDownload file=f /> })}
                 <p class="notice" data-testid="deleted-note">{tr(Key::RevealedDeleted)}</p>
                 <div class="actions">
                     <CopyButton text=copy_text label=Key::CopySecret testid="copy-secret" clear_after=clear_after />

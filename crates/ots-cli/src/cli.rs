@@ -383,10 +383,14 @@ pub struct AnswerArgs {
     #[arg(value_name = "LINK")]
     pub link: String,
 
-    /// File holding the secret; standard input (or a no-echo prompt on a terminal) when
-    /// absent or -
+    /// File holding the secret text; standard input (or a no-echo prompt on a terminal)
+    /// when absent or - (unless --file is given)
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    /// Send this file as a file: its exact bytes, its name and its type
+    #[arg(long = "file", value_name = "PATH")]
+    pub attach: Option<PathBuf>,
 
     /// How long the answer lives [default: 7d, and never past the request's expiry]
     #[arg(long, value_name = "DURATION", value_parser = ttl)]

@@ -231,3 +231,44 @@ fn requests_are_listed_forgotten_and_expire() {
         .count();
     assert_eq!(left, 0);
 }
+
+#[test]
+fn a_file_answer_is_saved_on_the_asking_device_and_never_over_another_file() {
+    let server = Server::start(&[]);
+    let asker = tempfile::tempdir().expect("asker device");
+    let request_link = first_line(
+        &on(asker.path(), ["request", "--server", &server.origin])
+            .run()
+            .ok(),
+    );
+    let sender = tempfile::tempdir().expect("sender files");
+    let key = sender.path().join("id_ed25519");
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(700).collect();
+    std::fs::write(&key, &bytes).expect("write");
+    let answer_link = first_line(
+        &ots([
+            "answer",
+            &request_link,
+            "--file",
+            key.to_str().expect("utf-8"),
+        ])
+        .run()
+        .ok(),
+    );
+    let out = tempfile::tempdir().expect("out dir");
+    std::fs::write(out.path().join("id_ed25519"), b"mine").expect("an existing file");
+    let dir = out.path().to_str().expect("utf-8");
+    // The name is taken: saved under another, and said so (the answer is consumed).
+    let read = on(asker.path(), ["reveal", "--yes", "-o", dir, &answer_link])
+        .run()
+        .expect_code(1);
+    assert!(read.stderr.contains("left alone"), "{}", read.stderr);
+    assert_eq!(
+        std::fs::read(out.path().join("id_ed25519")).expect("kept"),
+        b"mine"
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("id_ed25519 (2)")).expect("saved"),
+        bytes
+    );
+}

@@ -443,7 +443,7 @@ fn share_encrypted(
 
 /// Reads `--file PATH`: its bytes, under its sanitised name, with a media type guessed
 /// from the name.
-fn read_file(path: &Path) -> Result<File> {
+pub(crate) fn read_file(path: &Path) -> Result<File> {
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
     let name = path

@@ -19,7 +19,8 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::api::Client;
 use crate::cli::{AnswerArgs, RequestArgs, RevealArgs};
-use crate::commands::create::{LinkStyle, random};
+use crate::commands::create::{LinkStyle, random, read_file};
+use crate::commands::save::{Output, save};
 use crate::commands::{Context, failure, now, write_json, write_stdout};
 use crate::error::{CliError, Result};
 use crate::input;
@@ -201,8 +202,17 @@ pub fn answer(ctx: &Context, args: &AnswerArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| format!("{base}/")),
     };
-    let text = input::read_secret_or_prompt(args.file.as_deref(), ctx.quiet)?;
-    let payload = Payload::text(&text);
+    let file = args.attach.as_deref().map(read_file).transpose()?;
+    let text = if file.is_some() && args.file.is_none() {
+        None
+    } else {
+        Some(input::read_secret_or_prompt(
+            args.file.as_deref(),
+            ctx.quiet,
+        )?)
+    };
+    let payload =
+        Payload::new(text, file).map_err(|e| CliError::usage(format!("cannot send this: {e}")))?;
     let limit = Client::new(&base, None)
         .published_limits()
         .map_or(10_000, |l| l.secret_max_bytes);
@@ -296,6 +306,8 @@ pub fn reveal_answer(
         CliError::damaged("the answer link's key is not usable: it is damaged", None)
     })?;
     let base = ctx.base_for(&answer.server, input)?;
+    // Checked before the reveal, so that a refusal consumes nothing.
+    let output = Output::new(args.output.as_deref(), args.force, ctx.json)?;
     if !args.yes
         && !input::confirm(&format!(
             "Reveal the answer from {base}? The server destroys it as it hands it over."
@@ -327,20 +339,31 @@ pub fn reveal_answer(
                 Some(consumed.into()),
             ),
         })?;
+    // A file is saved as `ots reveal` saves one (never over another without --force).
+    let refused = match payload.file() {
+        Some(file) => save(ctx, &output, file)?.1,
+        None => None,
+    };
+    let done = || refused.map_or(Ok(()), Err);
     let text = payload.text_part().unwrap_or_default();
-    if payload.file().is_some() {
-        ctx.note("note: the answer also holds a file, which this ots does not save");
-    }
     if ctx.json {
-        return write_json(&AnsweredJson {
+        write_json(&AnsweredJson {
             value: text,
             secret_key: &answer.secret_key,
             fingerprint: answer.to.to_string(),
-        });
+        })?;
+        return done();
+    }
+    if payload.file().is_some() && (text.is_empty() || output.is_stdout()) {
+        // Standard output may hold the file's bytes: any text goes beside it.
+        if !text.is_empty() {
+            eprintln!("Text sent with the file:\n{text}");
+        }
+        return done();
     }
     write_stdout(text.as_bytes())?;
     if std::io::stdout().is_terminal() && !text.ends_with('\n') {
         eprintln!();
     }
-    Ok(())
+    done()
 }
