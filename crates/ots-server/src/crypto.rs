@@ -8,6 +8,10 @@
 //!   it. Version 1 (no id, `0x01 || nonce || ct`) is still opened.
 //! - passphrase: `"a2id$m$t$p$" || b64(salt16) || "$" || b64(argon2id(pass, salt, 32))`.
 //!   The passphrase is an access check only, never part of the key (as in v0.24+).
+//!   An access value that encrypted links derive (the canonical base64url of 32 bytes,
+//!   docs/ENVELOPE.md) is stored as `"s256$" || b64(salt16) || "$" || b64(SHA-256(salt ||
+//!   pass))`: it holds 256 random bits, so a slow hash guards nothing and would cost a core
+//!   tens of milliseconds on every create and reveal of an `ots2` secret.
 //! - API token: the accounts file stores `hex(SHA-256(token))`; tokens are 256-bit
 //!   random, so a fast hash is enough and keeps authentication cheap.
 //! - new keys: [`new_key`], from 320 bits of OS randomness.
@@ -223,10 +227,32 @@ fn argon2(m: u32, t: u32, p: u32, pass: &[u8], salt: &[u8]) -> Result<[u8; 32], 
     Ok(out)
 }
 
-/// Hashes a passphrase (slow by design: call it off the async runtime).
+/// Whether `pass` is a derived access value: exactly the canonical unpadded base64url of
+/// 32 bytes. Nobody types that; clients derive it from a 256-bit key.
+fn is_derived_access(pass: &str) -> bool {
+    pass.len() == 43
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(pass)
+            .is_ok_and(|bytes| bytes.len() == 32)
+}
+
+fn salted_sha256(salt: &[u8], pass: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(salt)
+        .chain_update(pass.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// Hashes a passphrase (slow by design unless it is a derived access value: call it off
+/// the async runtime).
 pub fn hash_passphrase(pass: &str, cost: PassphraseCost) -> Result<String, CryptoError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| CryptoError::Random)?;
+    if is_derived_access(pass) {
+        let h = salted_sha256(&salt, pass);
+        return Ok(format!("s256${}${}", B64.encode(salt), B64.encode(h)));
+    }
     let h = argon2(cost.m_kib, cost.t, cost.p, pass.as_bytes(), &salt)?;
     Ok(format!(
         "a2id${}${}${}${}${}",
@@ -241,7 +267,17 @@ pub fn hash_passphrase(pass: &str, cost: PassphraseCost) -> Result<String, Crypt
 /// Checks a passphrase against [`hash_passphrase`]'s output in constant time.
 pub fn verify_passphrase(pass: &str, stored: &str) -> Result<bool, CryptoError> {
     let mut it = stored.split('$');
-    if it.next() != Some("a2id") {
+    let kind = it.next();
+    if kind == Some("s256") {
+        let mut part = || {
+            it.next()
+                .and_then(|s| B64.decode(s).ok())
+                .ok_or(CryptoError::Malformed)
+        };
+        let (salt, want) = (part()?, part()?);
+        return Ok(bool::from(salted_sha256(&salt, pass)[..].ct_eq(&want[..])));
+    }
+    if kind != Some("a2id") {
         return Err(CryptoError::Malformed);
     }
     let mut num = || -> Result<u32, CryptoError> {
@@ -370,6 +406,42 @@ mod tests {
         assert!(verify_passphrase("s3cret", &h).expect("verify"));
         assert!(!verify_passphrase("s3creT", &h).expect("verify"));
         assert!(verify_passphrase("x", "bogus").is_err());
+    }
+
+    #[test]
+    fn a_derived_access_value_is_hashed_fast_and_anything_else_with_argon2id() {
+        // A cost this high would take seconds: only the fast path can pass this test.
+        let slow = PassphraseCost {
+            m_kib: 262_144,
+            t: 10,
+            p: 1,
+        };
+        let access = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        let h = hash_passphrase(access, slow).expect("hash");
+        assert!(h.starts_with("s256$"), "{h}");
+        assert!(verify_passphrase(access, &h).expect("verify"));
+        assert!(
+            !verify_passphrase("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh4", &h).expect("verify")
+        );
+        assert!(!verify_passphrase("", &h).expect("verify"));
+        let cheap = PassphraseCost {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        // 42 or 44 characters, a non-canonical last character, the standard alphabet:
+        // typed passphrases, all through Argon2id.
+        for typed in [
+            &access[..42],
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8A",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+",
+        ] {
+            let h = hash_passphrase(typed, cheap).expect("hash");
+            assert!(h.starts_with("a2id$64$1$1$"), "{typed}: {h}");
+            assert!(verify_passphrase(typed, &h).expect("verify"));
+        }
+        assert!(verify_passphrase(access, "s256$AAAA").is_err());
     }
 
     #[test]
