@@ -347,7 +347,7 @@ pub fn unpacked_len(enc: &[u8]) -> usize {
 }
 
 /// The 320-bit number a 62-digit lowercase base36 key stands for, if it is one whose
-/// [`crate::base36_key`] is the key itself (62 digits, value below 2^320).
+/// [`ots_core::keys::new_key`] is the key itself (62 digits, value below 2^320).
 pub fn pack36(key: &str) -> Option<[u8; 40]> {
     if key.len() != ots_core::keys::KEY_LEN {
         return None;
