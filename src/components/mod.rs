@@ -1,6 +1,7 @@
 //! Reusable pieces of the screens.
 
 mod copy_button;
+mod field;
 mod file_download;
 mod file_pick;
 mod fingerprint;
@@ -9,6 +10,7 @@ mod qr_code;
 mod when;
 
 pub use copy_button::CopyButton;
+pub use field::Field;
 pub use file_download::FileDownload;
 pub use file_pick::{FilePick, FileSlot};
 pub use fingerprint::Fingerprint;

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{ApiError, Credentials};
 use crate::app::{focus_soon, use_app};
-use crate::components::{FilePick, FileSlot, When};
+use crate::components::{Field, FilePick, FileSlot, When};
 use crate::config::Encryption;
 use crate::draft::{Draft, Mode, Outcome, file_lens, payload_len, remember, submit, validate};
 use crate::i18n::{Key, tr, use_i18n};
@@ -200,8 +200,7 @@ pub fn Create() -> impl IntoView {
                     </div>
                 </When>
                 <When when=move || mode.get() == Mode::Share>
-                    <div class="field">
-                        <label for="secret">{tr(Key::SecretLabel)}</label>
+                    <Field id="secret" label=Key::SecretLabel>
                         <textarea id="secret" data-testid="secret" rows="7" autocomplete="off"
                             spellcheck="false" aria-describedby="byte-count"
                             aria-invalid=move || over().to_string()
@@ -210,7 +209,7 @@ pub fn Create() -> impl IntoView {
                             on:paste=move |ev| file.paste(ev)
                             on:input:target=move |ev| secret.set(ev.target().value())></textarea>
                         <p id="byte-count" class="hint" class:over=over data-testid="byte-count">{byte_count}</p>
-                    </div>
+                    </Field>
                     <FilePick files=file used=Signal::derive(used) encrypt=encrypt />
                 </When>
                 <When when=move || mode.get() == Mode::Generate>
@@ -248,8 +247,8 @@ pub fn Create() -> impl IntoView {
                         }).collect_view()}
                     </fieldset>
                 </When>
-                <div class="field">
-                    <label for="passphrase">{tr(Key::PassphraseLabel)}</label>
+                <Field id="passphrase" label=Key::PassphraseLabel hint_id="passphrase-hint"
+                    hint=Signal::derive(move || i18n.t(if encrypt.get() { Key::PassphraseHintEncrypted } else { Key::PassphraseHint }))>
                     <div class="with-button">
                         <input id="passphrase" data-testid="passphrase" autocomplete="new-password"
                             type=move || if show_passphrase.get() { "text" } else { "password" }
@@ -263,10 +262,8 @@ pub fn Create() -> impl IntoView {
                             {move || i18n.t(if show_passphrase.get() { Key::Hide } else { Key::Show })}
                         </button>
                     </div>
-                    <p id="passphrase-hint" class="hint">{move || i18n.t(if encrypt.get() { Key::PassphraseHintEncrypted } else { Key::PassphraseHint })}</p>
-                </div>
-                <div class="field">
-                    <label for="ttl">{tr(Key::TtlLabel)}</label>
+                </Field>
+                <Field id="ttl" label=Key::TtlLabel>
                     <select id="ttl" data-testid="ttl" on:change:target=move |ev| ttl_choice.set(ev.target().value())>
                         {move || ttl_options().into_iter().map(|t| {
                             let value = t.to_string();
@@ -282,7 +279,7 @@ pub fn Create() -> impl IntoView {
                             on:input:target=move |ev| ttl_custom.set(ev.target().value()) />
                         <p id="ttl-hint" class="hint">{ttl_range_hint}</p>
                     </When>
-                </div>
+                </Field>
                 <When when=move || encryption_setting() != Encryption::Off>
                     <div class="field">
                         <label class="check">
@@ -296,21 +293,19 @@ pub fn Create() -> impl IntoView {
                     </div>
                 </When>
                 <When when=move || signed_in() && settings.with(|s| s.features.recipient)>
-                    <div class="field">
-                        <label for="recipient">{tr(Key::RecipientLabel)}</label>
+                    <Field id="recipient" label=Key::RecipientLabel>
                         <input id="recipient" type="email" data-testid="recipient" autocomplete="email"
                             prop:value=move || recipient.get()
                             on:input:target=move |ev| recipient.set(ev.target().value()) />
-                    </div>
+                    </Field>
                 </When>
                 <details class="advanced">
                     <summary data-testid="advanced">{tr(Key::Advanced)}</summary>
-                    <div class="field">
-                        <label for="share-domain">{tr(Key::ShareDomainLabel)}</label>
+                    <Field id="share-domain" label=Key::ShareDomainLabel>
                         <input id="share-domain" data-testid="share-domain" placeholder="secrets.example.com"
                             prop:value=move || share_domain.get()
                             on:input:target=move |ev| share_domain.set(ev.target().value()) />
-                    </div>
+                    </Field>
                     <When when=move || settings.with(|s| s.features.servers)>
                         <ServerPicker custom=custom_server />
                     </When>
@@ -395,8 +390,7 @@ fn ServerPicker(
         }
     };
     view! {
-        <div class="field">
-            <label for="server">{tr(Key::ServerLabel)}</label>
+        <Field id="server" label=Key::ServerLabel>
             <select id="server" data-testid="server" on:change:target=move |ev| on_change(ev.target().value())>
                 <option value="origin" selected=move || choice() == "origin">{tr(Key::ServerOrigin)}</option>
                 {move || state.settings.with(|s| s.regions.clone()).into_iter().map(|r| {
@@ -418,7 +412,7 @@ fn ServerPicker(
                         }
                     } />
             </When>
-        </div>
+        </Field>
     }
 }
 
@@ -475,18 +469,16 @@ fn AccountPanel() -> impl IntoView {
                 }.into_any(),
                 None => view! {
                     <form on:submit=sign_in novalidate>
-                        <div class="field">
-                            <label for="username">{tr(Key::Username)}</label>
+                        <Field id="username" label=Key::Username>
                             <input id="username" data-testid="username" autocomplete="username"
                                 prop:value=move || username.get()
                                 on:input:target=move |ev| username.set(ev.target().value()) />
-                        </div>
-                        <div class="field">
-                            <label for="token">{tr(Key::ApiToken)}</label>
+                        </Field>
+                        <Field id="token" label=Key::ApiToken>
                             <input id="token" data-testid="token" type="password" autocomplete="current-password"
                                 prop:value=move || token.get()
                                 on:input:target=move |ev| token.set(ev.target().value()) />
-                        </div>
+                        </Field>
                         <label class="check">
                             <input type="checkbox" data-testid="remember"
                                 prop:checked=move || remember.get()

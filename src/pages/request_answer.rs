@@ -11,7 +11,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
 use crate::app::{AppState, page_url, use_app};
-use crate::components::{CopyButton, FilePick, FileSlot, Fingerprint};
+use crate::components::{CopyButton, Field, FilePick, FileSlot, Fingerprint};
 use crate::draft::file_lens;
 use crate::i18n::{Key, tr, use_i18n};
 use crate::{fmt, messages, requests};
@@ -149,15 +149,13 @@ pub fn RequestAnswer(
     let form = move || {
         view! {
             <form on:submit=on_send novalidate>
-                <div class="field">
-                    <label for="answer-secret">{tr(Key::AnswerSecretLabel)}</label>
+                <Field id="answer-secret" label=Key::AnswerSecretLabel hint_id="answer-sealed-note" hint=tr(Key::AnswerSealedNote)>
                     <textarea id="answer-secret" data-testid="answer-secret" rows="5" autocomplete="off"
                         spellcheck="false" aria-describedby="answer-sealed-note"
                         prop:value=move || secret.get()
                         on:paste=move |ev| file.paste(ev)
                         on:input:target=move |ev| secret.set(ev.target().value())></textarea>
-                    <p id="answer-sealed-note" class="hint">{tr(Key::AnswerSealedNote)}</p>
-                </div>
+                </Field>
                 <FilePick files=file used=Signal::derive(used) encrypt=Signal::derive(|| true) />
                 <button type="submit" class="primary" data-testid="answer-send"
                     aria-busy=move || task.pending().get().to_string()>

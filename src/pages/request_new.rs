@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use ots_core::request::{DEFAULT_LIFETIME, note_is_valid};
 
 use crate::app::{page_url, use_app};
-use crate::components::{CopyButton, Fingerprint};
+use crate::components::{CopyButton, Field, Fingerprint};
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
 use crate::requests::{self, OpenRequest};
@@ -59,16 +59,13 @@ pub fn RequestNew() -> impl IntoView {
             <form class="card ask" on:submit=on_submit novalidate aria-labelledby="ask-title">
                 <h1 id="ask-title">{tr(Key::AskTitle)}</h1>
                 <p class="hint">{tr(Key::AskIntro)}</p>
-                <div class="field">
-                    <label for="ask-note">{tr(Key::AskNoteLabel)}</label>
+                <Field id="ask-note" label=Key::AskNoteLabel hint_id="ask-note-hint" hint=tr(Key::AskNoteHint)>
                     <input id="ask-note" data-testid="ask-note" type="text" autocomplete="off"
                         maxlength="200" aria-describedby="ask-note-hint"
                         prop:value=move || note.get()
                         on:input:target=move |ev| note.set(ev.target().value()) />
-                    <p id="ask-note-hint" class="hint">{tr(Key::AskNoteHint)}</p>
-                </div>
-                <div class="field">
-                    <label for="ask-lifetime">{tr(Key::AskLifetimeLabel)}</label>
+                </Field>
+                <Field id="ask-lifetime" label=Key::AskLifetimeLabel>
                     <select id="ask-lifetime" data-testid="ask-lifetime"
                         on:change:target=move |ev| {
                             if let Ok(n) = ev.target().value().parse() {
@@ -81,7 +78,7 @@ pub fn RequestNew() -> impl IntoView {
                             </option>
                         }).collect_view()}
                     </select>
-                </div>
+                </Field>
                 <button type="submit" class="primary" data-testid="ask-create"
                     aria-busy=move || task.pending().get().to_string()>
                     {tr(Key::AskCreate)}
