@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use web_sys::{AbortController, RequestMode};
 
 use crate::config::Settings;
+use crate::json::Value;
 
 /// How long a call may take before the app gives up on it.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -133,7 +134,7 @@ impl Api {
         body: Option<String>,
     ) -> Result<T, ApiError> {
         let (json, status) = self.fetch_json(method, endpoint, body).await?;
-        serde_wasm_bindgen::from_value(json).map_err(|_| ApiError::NotJson { status })
+        json.read().map_err(|_| ApiError::NotJson { status })
     }
 
     /// Sends a request; returns a successful answer's JSON and its HTTP status.
@@ -142,7 +143,7 @@ impl Api {
         method: Method,
         endpoint: Endpoint<'_>,
         body: Option<String>,
-    ) -> Result<(wasm_bindgen::JsValue, u16), ApiError> {
+    ) -> Result<(Value, u16), ApiError> {
         let url = format!("{}{endpoint}", self.base);
         let controller = AbortController::new().map_err(|_| ApiError::Network)?;
         let signal = controller.signal();
@@ -179,11 +180,11 @@ impl Api {
             .get(wire::INTENDED_STATUS_HEADER)
             .and_then(|s| s.parse().ok());
         let text = response.text().await.map_err(|_| ApiError::Network)?;
-        let json = js_sys::JSON::parse(&text).map_err(|_| ApiError::NotJson { status })?;
+        let json = Value::parse(&text).ok_or(ApiError::NotJson { status })?;
         if response.ok() {
             Ok((json, status))
         } else {
-            let body: wire::ErrorBody = serde_wasm_bindgen::from_value(json).unwrap_or_default();
+            let body: wire::ErrorBody = json.read().unwrap_or_default();
             let message = body.message.as_deref().or(body.error.as_deref());
             Err(ApiError::Server {
                 kind: wire::classify(message, intended, status),

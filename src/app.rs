@@ -9,7 +9,7 @@ use crate::components::When;
 use crate::config::{ConfigProblem, Settings, Value};
 use crate::i18n::{self, I18n, Key, Table, tr};
 use crate::pages::Screens;
-use crate::storage;
+use crate::{page, storage};
 
 /// What every screen shares, as a `Copy` handle from context.
 #[derive(Clone, Copy)]
@@ -34,7 +34,7 @@ impl AppState {
         Api {
             base: self
                 .settings
-                .with_untracked(|s| api::base_url(s, server, &page_url())),
+                .with_untracked(|s| api::base_url(s, server, &page::page_url())),
             auth: self.account.get_untracked(),
         }
     }
@@ -75,112 +75,21 @@ pub fn use_app() -> AppState {
     expect_context::<AppState>()
 }
 
-/// The page's URL without its fragment: where app links point.
-pub fn page_url() -> String {
-    let href = window().location().href().unwrap_or_default();
-    href.split('#').next().unwrap_or_default().to_owned()
-}
-
-/// Reads the route from the address bar. A decryption key is removed from the address bar
-/// at once, so it stays out of the visible URL, bookmarks, synced history and screenshots.
-/// It moves into this tab's own session-history entry (`history.state`), which a reload
-/// keeps and nothing else can read; the key is read back from there after a reload.
-fn read_route() -> Result<Route, LinkError> {
-    let hash = window().location().hash().unwrap_or_default();
-    let mut route = Route::parse(&hash);
-    let Ok(history) = window().history() else {
-        return route;
-    };
-    if let Ok(Route::Reveal(link)) = &mut route {
-        if link.key.is_some() {
-            let mut without_key = link.clone();
-            without_key.key = None;
-            let clean = Route::Reveal(without_key).to_url(&page_url());
-            let _ = history.replace_state_with_url(&hash.into(), "", Some(&clean));
-        } else if let Some(Ok(Route::Reveal(kept))) = history
-            .state()
-            .ok()
-            .and_then(|s| s.as_string())
-            .map(|s| Route::parse(&s))
-            && kept.secret_key == link.secret_key
-        {
-            link.key = kept.key;
-        }
-    }
-    route
-}
-
-/// Forgets the key kept in this tab's session-history entry.
-pub fn forget_kept_key() {
-    if let Ok(history) = window().history() {
-        let _ = history.replace_state(&wasm_bindgen::JsValue::NULL, "");
-    }
-}
-
-/// Fetches a JSON file next to `index.html` as a config [`Value`].
-async fn fetch_json(path: &str) -> Option<Value> {
-    let response = gloo_net::http::Request::get(path).send().await.ok()?;
-    if !response.ok() {
-        return None;
-    }
-    let text = response.text().await.ok()?;
-    let json = js_sys::JSON::parse(&text).ok()?;
-    serde_wasm_bindgen::from_value(json).ok()
-}
-
 /// Loads a language's texts and switches to it.
 pub fn switch_language(i18n: I18n, code: &'static str) {
-    storage::set_local(storage::LOCALE, code);
-    // `<html lang>` changes with the texts, not before them, so a screen reader never
-    // reads one language with another's voice.
     let apply = move |table| {
         i18n.apply(code, table);
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("lang", code);
-        }
+        page::set_page_language(code);
     };
     if code == "en" {
         apply(Table::default());
         return;
     }
     leptos::task::spawn_local(async move {
-        if let Some(Value::Map(map)) = fetch_json(&format!("locales/{code}.json")).await {
-            let pairs = map.into_iter().filter_map(|(k, v)| match v {
-                Value::Text(t) => Some((k, t)),
-                _ => None,
-            });
-            apply(Table::from_pairs(pairs));
+        if let Some(table) = page::fetch_locale(code).await {
+            apply(table);
         }
     });
-}
-
-fn preferred_language() -> &'static str {
-    if let Some(saved) = storage::get_local(storage::LOCALE)
-        && let Some((code, _)) = i18n::LOCALES.iter().find(|(c, _)| *c == saved)
-    {
-        return code;
-    }
-    let languages: Vec<String> = window()
-        .navigator()
-        .languages()
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect();
-    i18n::negotiate(languages.iter().map(String::as_str))
-}
-
-/// Applies theme colours as CSS custom properties (CSSOM, which the CSP allows).
-fn apply_theme(settings: &Settings) {
-    use wasm_bindgen::JsCast;
-    let Some(root) = document()
-        .document_element()
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    else {
-        return;
-    };
-    for (name, value) in &settings.theme {
-        let _ = root.style().set_property(name, value);
-    }
 }
 
 /// The whole app. `embedded` holds settings from a host page's data attributes, which
@@ -200,16 +109,16 @@ pub fn App(
         problems: RwSignal::new(Vec::new()),
         account: RwSignal::new(storage::load_account()),
         server: RwSignal::new(Server::Origin),
-        route: RwSignal::new(read_route()),
+        route: RwSignal::new(page::read_route()),
         announcement: RwSignal::new(String::new()),
     };
     provide_context(state);
     storage::drop_expired_reveals();
-    switch_language(i18n, preferred_language());
+    switch_language(i18n, page::preferred_language());
     // A new screen: focus its heading, so keyboard and screen-reader users start there.
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
         state.announcement.set(String::new());
-        state.route.set(read_route());
+        state.route.set(page::read_route());
         focus_soon("main h1");
     });
     // The tab's title follows the language (or the configured title).
@@ -222,10 +131,10 @@ pub fn App(
     leptos::task::spawn_local(async move {
         let value = match embedded {
             Some(value) => Some(value),
-            None => fetch_json("config.json").await,
+            None => page::fetch_json("config.json").await,
         };
         let (settings, problems) = Settings::from_value(&value.unwrap_or(Value::Null));
-        apply_theme(&settings);
+        page::apply_theme(&settings);
         state.settings.set(settings);
         state.problems.set(problems);
     });

@@ -7,7 +7,8 @@ use std::fmt;
 
 use ots_core::limits::Limits;
 use ots_core::link::Region;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+pub use crate::json::Value;
 
 /// Whether the app encrypts in the browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,71 +103,6 @@ pub struct ConfigProblem {
 impl fmt::Display for ConfigProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: expected {}", self.key, self.expected)
-    }
-}
-
-/// A JSON value, as read from `config.json` or built from data attributes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// `null`.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// A number.
-    Number(f64),
-    /// A string.
-    Text(String),
-    /// An array.
-    List(Vec<Value>),
-    /// An object.
-    Map(BTreeMap<String, Value>),
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Value;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("JSON")
-            }
-            fn visit_unit<E>(self) -> Result<Value, E> {
-                Ok(Value::Null)
-            }
-            fn visit_none<E>(self) -> Result<Value, E> {
-                Ok(Value::Null)
-            }
-            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-                Ok(Value::Bool(b))
-            }
-            fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-                Ok(Value::Number(n as f64))
-            }
-            fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-                Ok(Value::Number(n as f64))
-            }
-            fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-                Ok(Value::Number(n))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
-                Ok(Value::Text(s.to_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Value::List(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-                let mut items = BTreeMap::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    items.insert(k, v);
-                }
-                Ok(Value::Map(items))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 

@@ -10,9 +10,10 @@ use ots_core::wire::{GenerateRequest, Receipt, SecretOptions, ShareRequest};
 use zeroize::Zeroizing;
 
 use crate::api::{self, ApiError};
-use crate::app::{AppState, page_url};
+use crate::app::AppState;
 use crate::config::Settings;
 use crate::i18n::Key;
+use crate::page::page_url;
 use crate::{crypto, messages};
 
 /// Share a text, or generate a password.

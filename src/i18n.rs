@@ -55,13 +55,41 @@ impl Table {
         Self(texts)
     }
 
-    fn get(&self, key: Key) -> &str {
+    /// The text for `key`, in English when this table lacks it.
+    pub fn get(&self, key: Key) -> &str {
         let i = key as usize;
         self.0
             .get(i)
             .and_then(|t| t.as_deref())
             .unwrap_or(ENGLISH[i])
     }
+}
+
+thread_local! {
+    /// The language of the views built without Leptos (`recipient/`), which read it
+    /// directly instead of through a signal.
+    static CURRENT: std::cell::RefCell<(&'static str, std::rc::Rc<Table>)> =
+        std::cell::RefCell::new(("en", std::rc::Rc::default()));
+}
+
+/// The current language's code, for views built without Leptos.
+pub fn current_locale() -> &'static str {
+    CURRENT.with(|c| c.borrow().0)
+}
+
+/// The text for `key` in the current language, for views built without Leptos.
+pub fn text(key: Key) -> String {
+    CURRENT.with(|c| c.borrow().1.get(key).to_owned())
+}
+
+/// [`text`] with its `{placeholders}` filled.
+pub fn text_filled(key: Key, args: &[(&str, &str)]) -> String {
+    CURRENT.with(|c| fill(c.borrow().1.get(key), args))
+}
+
+/// Switches the views built without Leptos to `code`, whose texts are `table`.
+pub fn set_current(code: &'static str, table: Table) {
+    CURRENT.with(|c| *c.borrow_mut() = (code, std::rc::Rc::new(table)));
 }
 
 /// The current language, shared through context as a `Copy` handle.

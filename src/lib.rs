@@ -2,18 +2,24 @@
 
 pub mod api;
 pub mod app;
+pub mod clipboard;
 pub mod components;
 pub mod config;
 pub mod crypto;
+pub mod dom;
 pub mod draft;
 pub mod fmt;
 pub mod history;
 pub mod i18n;
+pub mod json;
 pub mod load;
 pub mod messages;
+pub mod page;
 pub mod pages;
 pub mod prerender;
+pub mod recipient;
 pub mod requests;
+pub mod reveal;
 pub mod storage;
 pub mod task;
 
@@ -78,26 +84,4 @@ fn snake(camel: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Bench hook: milliseconds to seal `bytes` of text (no passphrase), measured in the page.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn bench_seal_ms(bytes: usize) -> f64 {
-    let text = "s".repeat(bytes);
-    let t0 = js_sys::Date::now();
-    let sealed =
-        crypto::seal(&ots_core::payload::Payload::text(&text), None).map(|s| s.envelope.len());
-    let elapsed = js_sys::Date::now() - t0;
-    if sealed.is_ok() { elapsed } else { f64::NAN }
-}
-
-/// Bench hook: milliseconds for one Argon2id passphrase derivation at the default cost.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn bench_kdf_ms() -> f64 {
-    let key = ots_core::envelope::FragmentKey::from_bytes(crypto::random());
-    let params = ots_core::envelope::KdfParams::default();
-    let t0 = js_sys::Date::now();
-    let derived = ots_core::envelope::derive_passphrase("correct horse", &key, &params);
-    let elapsed = js_sys::Date::now() - t0;
-    if derived.is_ok() { elapsed } else { f64::NAN }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::clipboard;
 use crate::i18n::{Key, use_i18n};
 
 /// Copies `text` to the clipboard and says so through an aria-live region.
@@ -24,20 +25,12 @@ pub fn CopyButton(
     let (copied, set_copied) = signal(false);
     let copy = move |_| {
         let value = text.get_untracked();
-        let clipboard = window().navigator().clipboard();
         leptos::task::spawn_local(async move {
-            let done = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&value))
-                .await
-                .is_ok();
+            let done = clipboard::copy(&value).await;
             set_copied.set(done);
             if done {
                 set_timeout(move || set_copied.set(false), Duration::from_secs(3));
-            }
-            if done && clear_after > 0 {
-                set_timeout(
-                    move || clear_clipboard_if_unchanged(value),
-                    Duration::from_secs(clear_after.into()),
-                );
+                clipboard::clear_later(value, clear_after);
             }
         });
     };
@@ -49,21 +42,4 @@ pub fn CopyButton(
             {move || if copied.get() { i18n.t(Key::CopiedAnnouncement) } else { String::new() }}
         </span>
     }
-}
-
-/// Empties the clipboard if it still holds `value` (when the page may still read it).
-fn clear_clipboard_if_unchanged(value: String) {
-    let clipboard = window().navigator().clipboard();
-    leptos::task::spawn_local(async move {
-        let current = wasm_bindgen_futures::JsFuture::from(clipboard.read_text()).await;
-        // Reading needs permission; without it, clear anyway only while we have focus.
-        let ours = match current {
-            Ok(text) => text.as_string().is_some_and(|t| t == value),
-            Err(_) => document().has_focus().unwrap_or(false),
-        };
-        if ours {
-            let _ = wasm_bindgen_futures::JsFuture::from(clipboard.write_text("")).await;
-        }
-        drop(zeroize::Zeroizing::new(value));
-    });
 }

@@ -23,7 +23,7 @@ pub fn FileDownload(
     let size = file.bytes().len();
     let file = StoredValue::new(file);
     let failed = RwSignal::new(false);
-    let download = move |_| failed.set(file.with_value(save).is_err());
+    let download = move |_| failed.set(file.with_value(save_file).is_err());
     view! {
         <div class="file-card" data-testid="revealed-file">
             <dl>
@@ -44,7 +44,7 @@ pub fn FileDownload(
 }
 
 /// Hands the bytes to the browser's download manager through a short-lived Blob URL.
-fn save(file: &File) -> Result<(), JsValue> {
+pub fn save_file(file: &File) -> Result<(), JsValue> {
     let bytes = js_sys::Uint8Array::from(file.bytes());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/octet-stream");

@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 use ots_core::link::{ReceiptLink, Route};
 
-use crate::app::{page_url, use_app};
+use crate::app::use_app;
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
 use crate::messages;
+use crate::page::page_url;
 use crate::pages::receipt::state_key;
 
 /// Lists what the signed-in account created, each linking to its receipt.

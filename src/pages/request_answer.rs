@@ -10,10 +10,11 @@ use ots_core::wire::{SecretOptions, ShareRequest};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
-use crate::app::{AppState, page_url, use_app};
+use crate::app::{AppState, use_app};
 use crate::components::{CopyButton, Field, FilePick, FileSlot, Fingerprint};
 use crate::draft::file_lens;
 use crate::i18n::{Key, tr, use_i18n};
+use crate::page::page_url;
 use crate::{fmt, messages, requests};
 
 /// Why an answer was not sent.

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use ots_core::request::{DEFAULT_LIFETIME, note_is_valid};
 
-use crate::app::{page_url, use_app};
+use crate::app::use_app;
 use crate::components::{CopyButton, Field, Fingerprint};
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
+use crate::page::page_url;
 use crate::requests::{self, OpenRequest};
 
 /// How long a request may stay open: an hour, a day, a week (the default), 30 days.

@@ -1,102 +1,17 @@
 //! The recipient's screen: nothing is consumed until they press Reveal.
 
 use leptos::prelude::*;
-use ots_core::envelope::{self, EnvelopeError, FragmentKey, Version};
 use ots_core::link::{PassphraseHint, RevealLink};
-use ots_core::payload::{self, Payload};
+use ots_core::payload::Payload;
 use ots_core::wire::ApiErrorKind;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
-use crate::app::{AppState, use_app};
+use crate::app::use_app;
 use crate::components::{CopyButton, FileDownload, When};
 use crate::i18n::{Key, tr, use_i18n};
-use crate::{crypto, messages, storage};
-
-/// Why a reveal failed.
-#[derive(Debug, Clone, PartialEq)]
-enum RevealError {
-    Api(ApiError),
-    Envelope(EnvelopeError, bool),
-}
-
-impl RevealError {
-    fn message(&self) -> Key {
-        match self {
-            Self::Api(e) => messages::api_error(e),
-            Self::Envelope(e, had_passphrase) => messages::envelope(e, *had_passphrase),
-        }
-    }
-
-    fn may_have_counted(&self) -> bool {
-        matches!(self, Self::Api(e) if messages::reveal_may_have_counted(e))
-    }
-}
-
-/// Asks the server for the secret (consuming it) and decrypts it here.
-async fn reveal(
-    link: RevealLink,
-    passphrase: Zeroizing<String>,
-    state: AppState,
-) -> Result<Payload, RevealError> {
-    let typed = (!passphrase.is_empty()).then_some(passphrase);
-    let derived = match (&link.passphrase, &link.key, &typed) {
-        (PassphraseHint::Kdf(params), Some(key), Some(p)) => Some(
-            envelope::derive_passphrase(p, key, params)
-                .map_err(|e| RevealError::Envelope(e, true))?,
-        ),
-        (PassphraseHint::Kdf(_), Some(_), None) => {
-            return Err(RevealError::Envelope(
-                EnvelopeError::PassphraseRequired,
-                false,
-            ));
-        }
-        _ => None,
-    };
-    let value = match storage::kept_revealed(&link.secret_key) {
-        // Revealed earlier in this tab (before a reload or a wrong passphrase): decrypt
-        // the kept envelope; the server has nothing left to give.
-        Some(envelope) => envelope,
-        None => {
-            // ots2 always gates with the value derived from the key (and passphrase).
-            let access = match (link.version, &link.key, &derived) {
-                (Version::V2, Some(key), d) => {
-                    Some(envelope::ots2_access(key, d.as_ref()).to_string())
-                }
-                (_, _, Some(d)) => Some(d.access().to_owned()),
-                _ => typed.as_deref().cloned(),
-            };
-            let mut response = state
-                .api_for(&link.server)
-                .reveal(&link.secret_key, access)
-                .await
-                .map_err(RevealError::Api)?;
-            let value = std::mem::take(&mut response.value);
-            // Only ciphertext is ever kept, and only while its key is in memory.
-            if link.key.is_some() && envelope::Envelope::detect(&value) {
-                storage::keep_revealed(&link.secret_key, &value);
-            }
-            value
-        }
-    };
-    match &link.key {
-        Some(key) => open(&value, key, derived.as_ref()),
-        // An envelope without its key: the link lost its key part.
-        None if envelope::Envelope::detect(&value) => {
-            Err(RevealError::Envelope(EnvelopeError::Malformed, false))
-        }
-        // An unencrypted file, or text as it was sent.
-        None => Ok(payload::from_plain(&value).unwrap_or_else(|| Payload::text(&value))),
-    }
-}
-
-fn open(
-    value: &str,
-    key: &FragmentKey,
-    derived: Option<&envelope::DerivedPassphrase>,
-) -> Result<Payload, RevealError> {
-    crypto::open(value, key, derived).map_err(|e| RevealError::Envelope(e, derived.is_some()))
-}
+use crate::reveal::{RevealError, reveal};
+use crate::storage;
 
 /// Reveals the secret a link names, then shows it until the user leaves.
 #[component]
@@ -116,7 +31,13 @@ pub fn Reveal(
 
     let action = crate::task::Task::new({
         let link = link.clone();
-        move |typed: &String| reveal(link.clone(), Zeroizing::new(typed.clone()), state)
+        move |typed: &String| {
+            reveal(
+                link.clone(),
+                Zeroizing::new(typed.clone()),
+                state.api_for(&link.server),
+            )
+        }
     });
     let pending = action.pending();
     Effect::new(move |_| {
@@ -233,7 +154,7 @@ pub fn Reveal(
                             <button type="button" data-testid="close-secret" on:click=move |_| {
                                 forget();
                                 secret_key.with_value(|k| storage::forget_revealed(k));
-                                crate::app::forget_kept_key();
+                                crate::page::forget_kept_key();
                                 let _ = window().location().set_hash("#/");
                             }>{tr(Key::CloseSecret)}</button>
                         </div>

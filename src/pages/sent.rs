@@ -6,12 +6,13 @@ use ots_core::link::Route;
 use ots_core::wire::{ApiErrorKind, ReceiptState};
 
 use crate::api::ApiError;
-use crate::app::{page_url, use_app};
+use crate::app::use_app;
 use crate::components::{OpenRequests, When};
 use crate::fmt;
 use crate::history::{self, Entry};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::messages;
+use crate::page::page_url;
 use crate::pages::receipt::state_key;
 
 /// The sent-history screen.

@@ -1,0 +1,122 @@
+//! A few lines of DOM building without a view framework, for the recipient's small build
+//! (`src/recipient/`): every listener is a boxed `dyn FnMut`, so no view code is stamped
+//! out per closure, which is where Leptos's bytes go (docs/FIRST-SCREEN.md).
+//!
+//! Texts that follow the language are registered with [`El::text_with`] and redrawn by
+//! [`retranslate`]; an element that has left the page is dropped from the list then.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{Element, Event};
+
+type Text = Box<dyn Fn() -> String>;
+
+thread_local! {
+    /// Each element's texts that follow the language: its content (`None`) or an attribute.
+    static TRANSLATED: RefCell<Vec<(Element, Option<&'static str>, Text)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// The page's document.
+pub fn document() -> web_sys::Document {
+    leptos::prelude::document()
+}
+
+/// An element being built.
+#[derive(Clone)]
+pub struct El(pub Element);
+
+impl El {
+    /// A new `<tag>`.
+    pub fn new(tag: &str) -> Self {
+        Self(document().create_element(tag).expect("a valid tag name"))
+    }
+
+    /// Sets an attribute.
+    pub fn attr(self, name: &str, value: &str) -> Self {
+        let _ = self.0.set_attribute(name, value);
+        self
+    }
+
+    /// Sets the text once.
+    pub fn text(self, text: &str) -> Self {
+        self.0.set_text_content(Some(text));
+        self
+    }
+
+    /// Sets the text from `text` now and again whenever the language changes.
+    pub fn text_with(self, text: impl Fn() -> String + 'static) -> Self {
+        set_text_with(&self.0, Box::new(text));
+        self
+    }
+
+    /// Appends a child.
+    pub fn child(self, child: impl AsRef<web_sys::Node>) -> Self {
+        let _ = self.0.append_child(child.as_ref());
+        self
+    }
+
+    /// Calls `handler` on each `event` for as long as the page lives.
+    pub fn on(self, event: &str, handler: impl FnMut(Event) + 'static) -> Self {
+        listen(&self.0, event, Box::new(handler));
+        self
+    }
+
+    /// The element as a more specific type (`HtmlInputElement`, ...).
+    pub fn cast<T: JsCast>(&self) -> T {
+        self.0.clone().unchecked_into()
+    }
+}
+
+impl AsRef<web_sys::Node> for El {
+    fn as_ref(&self) -> &web_sys::Node {
+        &self.0
+    }
+}
+
+/// Listens to `event` on `target` for as long as the page lives.
+pub fn listen(target: &web_sys::EventTarget, event: &str, handler: Box<dyn FnMut(Event)>) {
+    let closure = Closure::wrap(handler);
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+/// Sets `element`'s text from `text`, now and on each language change (replacing what
+/// was registered for it before).
+pub fn set_text_with(element: &Element, text: Text) {
+    register(element, None, text);
+}
+
+/// Sets an attribute from `text`, now and on each language change.
+pub fn set_attribute_with(element: &Element, name: &'static str, text: Text) {
+    register(element, Some(name), text);
+}
+
+fn register(element: &Element, attribute: Option<&'static str>, text: Text) {
+    draw(element, attribute, &text);
+    TRANSLATED.with(|list| {
+        let mut list = list.borrow_mut();
+        list.retain(|(e, a, _)| !(e == element && *a == attribute));
+        list.push((element.clone(), attribute, text));
+    });
+}
+
+fn draw(element: &Element, attribute: Option<&str>, text: &Text) {
+    match attribute {
+        None => element.set_text_content(Some(&text())),
+        Some(name) => drop(element.set_attribute(name, &text())),
+    }
+}
+
+/// Redraws every registered text that is still on the page.
+pub fn retranslate() {
+    TRANSLATED.with(|list| {
+        let mut list = list.borrow_mut();
+        list.retain(|(e, _, _)| e.is_connected());
+        for (element, attribute, text) in list.iter() {
+            draw(element, *attribute, text);
+        }
+    });
+}
