@@ -6,9 +6,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The repository's root folder.
+/// The repository's root folder: `OTS_ROOT` (set by `scripts/env.sh`) when it is set.
+/// The path compiled in is only a fallback: cargo does not rebuild this crate when a warm
+/// `target/` moves to another checkout, and the tests would then load that checkout's
+/// `dist/`, not this one's.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("OTS_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 /// A port that was free a moment ago.
