@@ -66,10 +66,10 @@ impl Table {
 }
 
 thread_local! {
-    /// The language of the views built without Leptos (`recipient/`), which read it
+    /// The language of the views drawn without Leptos (`recipient/`), which read it
     /// directly instead of through a signal.
-    static CURRENT: std::cell::RefCell<(&'static str, std::rc::Rc<Table>)> =
-        std::cell::RefCell::new(("en", std::rc::Rc::default()));
+    static CURRENT: std::cell::RefCell<(&'static str, Table)> =
+        std::cell::RefCell::new(("en", Table::default()));
 }
 
 /// The current language's code, for views built without Leptos.
@@ -89,7 +89,7 @@ pub fn text_filled(key: Key, args: &[(&str, &str)]) -> String {
 
 /// Switches the views built without Leptos to `code`, whose texts are `table`.
 pub fn set_current(code: &'static str, table: Table) {
-    CURRENT.with(|c| *c.borrow_mut() = (code, std::rc::Rc::new(table)));
+    CURRENT.with(|c| *c.borrow_mut() = (code, table));
 }
 
 /// The current language, shared through context as a `Copy` handle.
@@ -101,8 +101,9 @@ pub struct I18n {
 }
 
 impl I18n {
-    /// English until [`I18n::set_locale`] loads another table.
+    /// English until [`I18n::apply`] loads another table.
     pub fn new() -> Self {
+        set_current("en", Table::default());
         Self {
             locale: RwSignal::new("en"),
             table: RwSignal::new(Table::default()),
@@ -121,6 +122,9 @@ impl I18n {
 
     /// Switches language once its table is in.
     pub fn apply(self, code: &'static str, table: Table) {
+        // The screens drawn without Leptos (the Reveal screen) follow too.
+        set_current(code, table.clone());
+        crate::dom::retranslate();
         self.table.set(table);
         self.locale.set(code);
     }

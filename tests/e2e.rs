@@ -352,6 +352,37 @@ async fn a_reveal_survives_reloads_and_a_wrong_passphrase_without_keeping_the_ke
     recipient.close().await;
 }
 
+/// A revealed secret leaves the page when the user leaves it: a page kept in the
+/// back-forward cache (a static host may allow it; `ots-server` sends `no-store`) must not
+/// keep the secret with it. `pagehide` is what the browser fires then.
+#[tokio::test]
+async fn a_revealed_secret_leaves_the_page_when_the_user_leaves_it() {
+    let server = Server::start(&[]);
+    let creator = Browser::start().await;
+    let (link, _) = create(&creator, &server.url, "gone when left 5150", "", true).await;
+    creator.close().await;
+
+    let recipient = Browser::start().await;
+    reveal(&recipient, &link, "").await;
+    assert_eq!(
+        recipient.text("revealed-value").await,
+        "gone when left 5150"
+    );
+    recipient
+        .eval("window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })); return true;")
+        .await;
+    recipient.find("reveal").await;
+    let page = recipient
+        .eval("return document.documentElement.outerHTML;")
+        .await;
+    let page = page.as_str().unwrap_or_default();
+    assert!(
+        !page.contains("gone when left") && !page.contains("revealed-value"),
+        "the secret is still on the page"
+    );
+    recipient.close().await;
+}
+
 /// This tab's two halves of a kept reveal: `sessionStorage` and `history.state`.
 const TAB_HALVES: &str = "return [Object.entries(sessionStorage), history.state];";
 

@@ -6,8 +6,7 @@
 mod reveal;
 mod widgets;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+pub use reveal::{RevealScreen, Shell};
 
 use leptos::prelude::window;
 use ots_core::link::{LinkError, Route};
@@ -17,34 +16,6 @@ use crate::config::{ConfigProblem, Settings};
 use crate::dom::{self, El};
 use crate::i18n::{self, Key, text};
 use crate::{page, storage};
-
-/// Work that waits for the settings.
-type Waiting = Vec<Box<dyn FnOnce(&Settings)>>;
-
-/// What the screen needs from the page around it.
-#[derive(Clone)]
-pub struct Shell {
-    /// The settings, once `config.json` is in.
-    settings: Rc<RefCell<Option<Settings>>>,
-    /// Work waiting for the settings (a Reveal pressed before they arrived).
-    waiting: Rc<RefCell<Waiting>>,
-    announcer: El,
-}
-
-impl Shell {
-    /// Runs `job` with the settings: now, or as soon as they are in.
-    pub fn with_settings(&self, job: Box<dyn FnOnce(&Settings)>) {
-        match &*self.settings.borrow() {
-            Some(settings) => job(settings),
-            None => self.waiting.borrow_mut().push(job),
-        }
-    }
-
-    /// Has screen readers say `text` (a live region that is always on the page).
-    pub fn announce(&self, text: &str) {
-        self.announcer.0.set_text_content(Some(text));
-    }
-}
 
 /// Starts the recipient's screen in `<body>`, in place of the static first screen.
 pub fn start() {
@@ -65,18 +36,23 @@ pub fn start() {
     // Any other address is another screen, or another link: start again from the page.
     dom::listen(&window(), "hashchange", Box::new(|_| reload()));
 
-    let shell = Shell {
-        settings: Rc::default(),
-        waiting: Rc::default(),
-        announcer: El::new("p")
-            .attr("class", "sr-only")
-            .attr("role", "status")
-            .attr("data-testid", "announcer"),
-    };
+    let announcer = El::new("p")
+        .attr("class", "sr-only")
+        .attr("role", "status")
+        .attr("data-testid", "announcer");
+    let said = announcer.0.clone();
+    let shell = Shell::new(
+        move |text: &str| said.set_text_content(Some(text)),
+        storage::load_account(),
+    );
     let header = header();
     let main = El::new("main").attr("id", "main");
     let screen = match link {
-        Ok(link) => reveal::screen(link, shell.clone()),
+        Ok(link) => {
+            let section = El::new("section");
+            RevealScreen::draw(&section.0, link, shell.clone());
+            section
+        }
         Err(_) => damaged(),
     };
     let main = main.child(&screen);
@@ -90,7 +66,7 @@ pub fn start() {
                 .attr("class", "footer")
                 .child(El::new("p").text_with(|| text(Key::FooterPrivacy))),
         )
-        .child(&shell.announcer);
+        .child(&announcer);
     if let Some(body) = dom::document().body() {
         let _ = body.append_child(&app.0);
     }
@@ -108,11 +84,7 @@ pub fn start() {
         if !problems.is_empty() {
             let _ = main.0.prepend_with_node_1(&config_problems(problems).0);
         }
-        let waiting = std::mem::take(&mut *shell.waiting.borrow_mut());
-        *shell.settings.borrow_mut() = Some(settings.clone());
-        for job in waiting {
-            job(&settings);
-        }
+        shell.set_settings(settings);
         // The Reveal button works from here: the bench's per-screen figures stop here.
         crate::mark("ots:screen");
     });

@@ -13,13 +13,58 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 use zeroize::Zeroizing;
 
-use super::Shell;
 use super::widgets::{copy_button, file_card};
-use crate::api::{self, Api, ApiError};
+use crate::api::{self, Api, ApiError, Credentials};
+use crate::config::Settings;
 use crate::dom::{self, El};
 use crate::i18n::{Key, text};
 use crate::reveal::{RevealError, reveal};
 use crate::{page, storage};
+
+/// Work that waits for the settings.
+type Waiting = Vec<Box<dyn FnOnce(&Settings)>>;
+
+/// What the screen needs from the page around it: the settings, a live region, and the
+/// account to call the API with.
+#[derive(Clone)]
+pub struct Shell {
+    settings: Rc<RefCell<Option<Settings>>>,
+    waiting: Rc<RefCell<Waiting>>,
+    announce: Rc<dyn Fn(&str)>,
+    account: Option<Credentials>,
+}
+
+impl Shell {
+    /// A shell whose live region says what `announce` is given.
+    pub fn new(announce: impl Fn(&str) + 'static, account: Option<Credentials>) -> Self {
+        Self {
+            settings: Rc::default(),
+            waiting: Rc::default(),
+            announce: Rc::new(announce),
+            account,
+        }
+    }
+
+    /// The settings are in, or changed: work that waited for them runs now.
+    pub fn set_settings(&self, settings: Settings) {
+        *self.settings.borrow_mut() = Some(settings);
+        let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
+        if let Some(settings) = &*self.settings.borrow() {
+            for job in waiting {
+                job(settings);
+            }
+        }
+    }
+
+    /// Runs `job` with the settings: now, or as soon as they are in (a Reveal pressed
+    /// before `config.json` arrived goes to the server the settings name).
+    fn with_settings(&self, job: Box<dyn FnOnce(&Settings)>) {
+        match &*self.settings.borrow() {
+            Some(settings) => job(settings),
+            None => self.waiting.borrow_mut().push(job),
+        }
+    }
+}
 
 /// The revealed secret, while it is on the screen; every listener reads it from here, so
 /// taking it out wipes it (dropping a payload wipes its text and bytes).
@@ -36,9 +81,24 @@ struct Screen {
     pending: Cell<bool>,
 }
 
-/// The screen for `link`.
-pub fn screen(link: RevealLink, shell: Shell) -> El {
-    let section = El::new("section")
+/// The screen for one link, as a handle to forget its secret with.
+#[derive(Clone)]
+pub struct RevealScreen(Rc<Screen>);
+
+impl RevealScreen {
+    /// Draws the screen for `link` into `section`, an empty `<section>`.
+    pub fn draw(section: &Element, link: RevealLink, shell: Shell) -> Self {
+        Self(draw(section, link, shell))
+    }
+
+    /// Takes the secret off the screen and out of memory.
+    pub fn forget(&self) {
+        self.0.forget();
+    }
+}
+
+fn draw(section: &Element, link: RevealLink, shell: Shell) -> Rc<Screen> {
+    let section = El(section.clone())
         .attr("class", "card reveal")
         .attr("aria-labelledby", "reveal-title")
         .child(
@@ -58,9 +118,10 @@ pub fn screen(link: RevealLink, shell: Shell) -> El {
     });
     let kept = storage::kept_revealed(&screen.link.secret_key).is_some();
     screen.show(form(&screen, kept));
+    // The secret leaves the page, and memory, when the user leaves.
     let leaving = Rc::clone(&screen);
     dom::listen(&window(), "pagehide", Box::new(move |_| leaving.forget()));
-    section
+    screen
 }
 
 impl Screen {
@@ -81,7 +142,7 @@ impl Screen {
     fn shown_revealed(self: &Rc<Self>, payload: Payload) {
         *self.revealed.borrow_mut() = Some(payload);
         self.show(revealed_view(self));
-        self.shell.announce(&text(Key::RevealedDeleted));
+        (self.shell.announce)(&text(Key::RevealedDeleted));
         if let Some(heading) = dom::document()
             .query_selector("[data-testid=revealed-title]")
             .ok()
@@ -141,7 +202,7 @@ fn form(screen: &Rc<Screen>, kept: bool) -> El {
             .with_settings(Box::new(move |settings| {
                 let api = Api {
                     base: api::base_url(settings, &screen.link.server, &page::page_url()),
-                    auth: storage::load_account(),
+                    auth: screen.shell.account.clone(),
                 };
                 let link = screen.link.clone();
                 wasm_bindgen_futures::spawn_local(async move {
