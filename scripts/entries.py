@@ -66,9 +66,16 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
   const root = document.documentElement;
   const hash = location.hash;
   root.classList.add('js');
-  // The static first screen is the create screen's.
-  if (hash && hash !== '#' && hash !== '#/') root.classList.add('deep-link');
   const recipient = /^#\\/?s\\//.test(hash);
+  // The static first screen: the Reveal screen for a secret link, the create screen for
+  // the app's own address, none for other screens' links.
+  if (recipient) root.classList.add('reveal-link');
+  else if (hash && hash !== '#' && hash !== '#/') root.classList.add('deep-link');
+  // A press on the static Reveal button is kept for the app, which honours it once in.
+  if (recipient) addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('[data-static=reveal] button');
+    if (button) button.setAttribute('aria-busy', 'true');
+  });
   const base = document.baseURI;
   const [js, wasm] = recipient
     ? ['./%(recipient_js)s', './%(recipient_wasm)s']

@@ -1,9 +1,10 @@
 //! The static first screen (`index.html`) and the boot script, in headless Chromium against
-//! the real `ots-server`: what is typed before the app starts survives its start, a build
-//! that cannot load gets a clear message and loses nothing, and each link starts the build
-//! that carries its screen.
+//! the real `ots-server`: what is typed before the app starts survives its start, a Reveal
+//! pressed before it starts happens once it is in, a build that cannot load gets a clear
+//! message and loses nothing, and each link starts the build that carries its screen.
 #![cfg(not(target_arch = "wasm32"))]
 
+use ots_testkit::cli::{self, ots};
 use ots_testkit::{Browser, Server};
 
 /// The static screen's texts, and the app's (once it has drawn its form), in one shape.
@@ -34,6 +35,28 @@ async fn wait_until(browser: &Browser, script: &str) {
         assert!(std::time::Instant::now() < deadline, "never true: {script}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Starts `build` (`ots-web` or `ots-reveal`) as the boot script would have, had its wasm
+/// not been blocked.
+async fn start_build(browser: &Browser, build: &str) {
+    let started = browser
+        .client
+        .execute_async(
+            "const [build, done] = arguments;\
+             (async () => {\
+               const src = document.baseURI;\
+               const text = document.querySelector('head script').textContent;\
+               const files = new RegExp(`'(\\\\./${build}-[^']+\\\\.js)', '(\\\\./[^']+\\\\.wasm)'`);\
+               const [, js, wasm] = text.match(files);\
+               const bindings = await import(new URL(js, src).href);\
+               await bindings.default({ module_or_path: new URL(wasm, src) });\
+             })().then(() => done('started'), (e) => done(String(e)));",
+            vec![build.into()],
+        )
+        .await
+        .expect("start the app");
+    assert_eq!(started, serde_json::json!("started"), "{build}");
 }
 
 #[tokio::test]
@@ -82,22 +105,7 @@ async fn what_is_typed_before_the_app_starts_survives_its_start() {
 
     // Now the app starts, as the boot script starts it.
     block_wasm(&browser, false).await;
-    let started = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             (async () => {\
-               const src = document.baseURI;\
-               const text = document.querySelector('head script').textContent;\
-               const [, js, wasm] = text.match(/: \\['(\\.\\/ots-web-[^']+\\.js)', '(\\.\\/[^']+\\.wasm)'\\]/);\
-               const bindings = await import(new URL(js, src).href);\
-               await bindings.default({ module_or_path: new URL(wasm, src) });\
-             })().then(() => done('started'), (e) => done(String(e)));",
-            vec![],
-        )
-        .await
-        .expect("start the app");
-    assert_eq!(started, serde_json::json!("started"));
+    start_build(&browser, "ots-web").await;
     assert_eq!(browser.value("secret").await, typed);
     let state = browser
         .eval(
@@ -161,6 +169,76 @@ async fn each_link_starts_the_build_that_carries_its_screen() {
     assert!(
         fetched.len() == 1 && fetched[0].starts_with("/ots-web-"),
         "{fetched:?}"
+    );
+    browser.close().await;
+}
+
+/// The Reveal screen's texts: the page's static one, or the app's.
+const REVEAL_TEXTS: &str = "const root = arguments[0] === 'static'\
+      ? document.querySelector('[data-prerender] [data-static=reveal]')\
+      : document.querySelector('[data-testid=app] .reveal');\
+    const text = (s) => root.querySelector(s).textContent.trim();\
+    return [text('h1'), text('.notice'), text('button')];";
+
+#[tokio::test]
+async fn a_reveal_pressed_before_the_app_starts_happens_once_it_is_in() {
+    let server = Server::start(&[]);
+    let link = cli::first_line(
+        &ots(cli::binary(), ["share", "--server", &server.url])
+            .stdin("pressed early 4471")
+            .run()
+            .ok(),
+    );
+    let browser = Browser::start().await;
+    // The app's Reveal screen, which nothing is consumed by.
+    browser.client.goto(&link).await.expect("open the link");
+    browser.find("reveal").await;
+    let app_texts = browser
+        .client
+        .execute(REVEAL_TEXTS, vec!["app".into()])
+        .await
+        .expect("texts");
+
+    // Again with the app unable to load: the page's static Reveal screen is on view, and
+    // says what the app says.
+    block_wasm(&browser, true).await;
+    browser.client.refresh().await.expect("reload");
+    wait_until(
+        &browser,
+        "return !!document.querySelector('.boot-error[role=alert]');",
+    )
+    .await;
+    let on_view = browser
+        .eval(
+            "const shown = (s) => document.querySelector(s).offsetParent !== null;\
+             return [shown('[data-static=reveal]'), shown('[data-static=create]')];",
+        )
+        .await;
+    assert_eq!(on_view, serde_json::json!([true, false]));
+    let static_texts = browser
+        .client
+        .execute(REVEAL_TEXTS, vec!["static".into()])
+        .await
+        .expect("texts");
+    assert_eq!(static_texts, app_texts);
+
+    // Pressed before the app is in: the press is kept, and honoured when it starts.
+    browser
+        .client
+        .execute(
+            "document.querySelector('[data-static=reveal] button').click();",
+            vec![],
+        )
+        .await
+        .expect("press");
+    block_wasm(&browser, false).await;
+    start_build(&browser, "ots-reveal").await;
+    assert_eq!(browser.text("revealed-value").await, "pressed early 4471");
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('[data-prerender]').length;")
+            .await,
+        serde_json::json!(0)
     );
     browser.close().await;
 }

@@ -20,11 +20,18 @@ use crate::{page, storage};
 /// Starts the recipient's screen in `<body>`, in place of the static first screen.
 pub fn start() {
     crate::mark("ots:main");
-    if let Some(static_screen) = dom::document()
+    // The static first screen goes; a press on its Reveal button is honoured below.
+    let static_screen = dom::document()
         .query_selector("[data-prerender]")
         .ok()
-        .flatten()
-    {
+        .flatten();
+    let pressed_early = static_screen.as_ref().is_some_and(|s| {
+        s.query_selector("[data-static=reveal] button[aria-busy=true]")
+            .ok()
+            .flatten()
+            .is_some()
+    });
+    if let Some(static_screen) = static_screen {
         static_screen.remove();
     }
     storage::drop_expired_reveals();
@@ -47,15 +54,14 @@ pub fn start() {
     );
     let header = header();
     let main = El::new("main").attr("id", "main");
-    let screen = match link {
-        Ok(link) => {
-            let section = El::new("section");
-            RevealScreen::draw(&section.0, link, shell.clone());
-            section
-        }
-        Err(_) => damaged(),
-    };
-    let main = main.child(&screen);
+    let section = El::new("section");
+    let reveal = link
+        .map(|link| RevealScreen::draw(&section.0, link, shell.clone()))
+        .ok();
+    let main = main.child(match reveal {
+        Some(_) => section,
+        None => damaged(),
+    });
     let app = El::new("div")
         .attr("class", "app")
         .attr("data-testid", "app")
@@ -69,6 +75,9 @@ pub fn start() {
         .child(&announcer);
     if let Some(body) = dom::document().body() {
         let _ = body.append_child(&app.0);
+    }
+    if let Some(screen) = reveal.filter(|_| pressed_early) {
+        screen.press();
     }
     title(None);
 

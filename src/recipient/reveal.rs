@@ -95,6 +95,28 @@ impl RevealScreen {
     pub fn forget(&self) {
         self.0.forget();
     }
+
+    /// A press on Reveal made before the screen was drawn (on the page's static screen):
+    /// reveal, unless a passphrase is asked for first, whose field then takes the focus.
+    pub fn press(&self) {
+        let selector = match self.0.asks_passphrase.get() {
+            true => "#reveal-passphrase",
+            false => "[data-testid=reveal]",
+        };
+        let target = self
+            .0
+            .section
+            .0
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+        match (target, self.0.asks_passphrase.get()) {
+            (Some(field), true) => drop(field.focus()),
+            (Some(button), false) => button.click(),
+            (None, _) => {}
+        }
+    }
 }
 
 fn draw(section: &Element, link: RevealLink, shell: Shell) -> Rc<Screen> {

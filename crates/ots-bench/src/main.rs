@@ -163,8 +163,11 @@ async fn screens(server: &Server, runs: usize) {
     let mut recipient = Vec::new();
     let mut peer_loads = Vec::new();
     for _ in 0..runs {
+        // Ready: a field or button the visitor can use, the page's static one included
+        // (what is typed into it is kept, a press on it honoured, once the app is in).
         create.push(load_screen(&server.url, "#secret", true).await);
-        recipient.push(load_screen(&reveal, "[data-testid=reveal]", true).await);
+        let reveal_button = "[data-testid=reveal], .reveal-link [data-static=reveal] button";
+        recipient.push(load_screen(&reveal, reveal_button, true).await);
         if let Some(peer) = &peer {
             let url = format!("http://127.0.0.1:{}/", peer.port);
             peer_loads.push(load_screen(&url, "#message", false).await);
