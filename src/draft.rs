@@ -1,7 +1,6 @@
 //! A new secret being composed, without its view: the draft, its checks, and the pipeline
 //! that generates or takes the secret, seals it, posts it and builds the links.
 
-use leptos::prelude::WithUntracked;
 use ots_core::envelope::{KdfParams, Version};
 use ots_core::link::{PassphraseHint, ReceiptLink, RevealLink, Route, Server};
 use ots_core::password::{self, CharSets};
@@ -9,8 +8,7 @@ use ots_core::payload::{self, File, Payload};
 use ots_core::wire::{GenerateRequest, Receipt, SecretOptions, ShareRequest};
 use zeroize::Zeroizing;
 
-use crate::api::{self, ApiError};
-use crate::app::AppState;
+use crate::api::{self, Api, ApiError};
 use crate::config::Settings;
 use crate::i18n::Key;
 use crate::page::page_url;
@@ -165,10 +163,10 @@ impl CreateError {
     }
 }
 
-/// Runs the whole creation: generate or take the secret, seal it when asked, post it,
-/// and build the links. The plaintext and keys are zeroized when dropped.
-pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateError> {
-    let api = state.api_for(&draft.server);
+/// Runs the whole creation through `api` (the draft's server, with the account if any):
+/// generate or take the secret, seal it when asked, post it, and build the links with
+/// `settings`. The plaintext and keys are zeroized when dropped.
+pub async fn submit(draft: Draft, api: Api, settings: Settings) -> Result<Outcome, CreateError> {
     let recipient: Vec<String> = (!draft.recipient.is_empty())
         .then(|| draft.recipient.trim().to_owned())
         .into_iter()
@@ -193,7 +191,7 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
                 character_sets: Some(draft.sets),
             })
             .await?;
-        let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
+        let link = receipt_secret_link(&settings, &draft.server, &receipt, &page);
         let generated = receipt.value.clone();
         return Ok(outcome(
             &draft.server,
@@ -240,7 +238,7 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
                 },
             })
             .await?;
-        let link = receipt_secret_link(&state, &draft.server, &receipt, &page);
+        let link = receipt_secret_link(&settings, &draft.server, &receipt, &page);
         let generated = generated.map(|g| g.to_string());
         return Ok(outcome(
             &draft.server,
@@ -294,11 +292,14 @@ pub async fn submit(draft: Draft, state: AppState) -> Result<Outcome, CreateErro
 }
 
 /// The recipient link for a secret sent as is: the server's own `/secret/<key>`.
-fn receipt_secret_link(state: &AppState, server: &Server, receipt: &Receipt, page: &str) -> String {
+fn receipt_secret_link(
+    settings: &Settings,
+    server: &Server,
+    receipt: &Receipt,
+    page: &str,
+) -> String {
     let key = receipt.secret_key.clone().unwrap_or_default();
-    state
-        .settings
-        .with_untracked(|s| api::server_secret_link(s, server, page, &key))
+    api::server_secret_link(settings, server, page, &key)
 }
 
 fn outcome(
@@ -338,7 +339,7 @@ pub fn remember(outcome: &Outcome) {
         ttl: r.secret_ttl.unwrap_or(r.ttl),
         passphrase: r.passphrase_required,
     };
-    leptos::task::spawn_local(async move {
+    wasm_bindgen_futures::spawn_local(async move {
         let _ = crate::history::remember(&entry).await;
     });
 }

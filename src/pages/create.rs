@@ -68,7 +68,10 @@ pub fn Create() -> impl IntoView {
     };
     let over = move || mode.get() == Mode::Share && used() > limit();
 
-    let action = crate::task::Task::new(move |draft: &Draft| submit(draft.clone(), state));
+    let action = crate::task::Task::new(move |draft: &Draft| {
+        let api = state.api_for(&draft.server);
+        submit(draft.clone(), api, settings.get_untracked())
+    });
     let pending = action.pending();
     Effect::new(move |_| {
         if let Some(outcome) = action.value().get() {
