@@ -9,8 +9,10 @@ target="${CARGO_TARGET_DIR:-$OTS_ROOT/target}"
 
 trunk build --release
 
-# The recipient's screen alone (src/bin/ots-reveal.rs), built like Trunk builds the app.
-cargo build --locked --profile wasm-release --target wasm32-unknown-unknown --bin ots-reveal
+# The recipient's screen alone (src/bin/ots-reveal.rs), built like Trunk builds the app but
+# without the `app` feature, so it links no Leptos.
+cargo build --locked --profile wasm-release --target wasm32-unknown-unknown \
+  --no-default-features --bin ots-reveal
 pkg="$target/recipient-pkg"
 rm -rf "$pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name ots-reveal \

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
-use leptos::prelude::*;
 use ots_core::link::{self, Region, Server};
 use ots_core::wire::{
     self, ApiErrorKind, BurnResponse, Endpoint, GenerateRequest, PassphraseRequest, Receipt,
@@ -13,6 +12,7 @@ use serde::de::DeserializeOwned;
 use web_sys::{AbortController, RequestMode};
 
 use crate::config::Settings;
+use crate::dom::{self, window};
 use crate::json::Value;
 
 /// How long a call may take before the app gives up on it.
@@ -147,7 +147,7 @@ impl Api {
         let url = format!("{}{endpoint}", self.base);
         let controller = AbortController::new().map_err(|_| ApiError::Network)?;
         let signal = controller.signal();
-        let timer = set_timeout_with_handle(move || controller.abort(), TIMEOUT).ok();
+        let timer = dom::set_timeout(move || controller.abort(), TIMEOUT);
         let mut request = RequestBuilder::new(&url)
             .method(method)
             .abort_signal(Some(&signal))
@@ -166,9 +166,7 @@ impl Api {
             }
             None => request.send().await,
         };
-        if let Some(timer) = timer {
-            timer.clear();
-        }
+        timer.clear();
         let response = match sent {
             Ok(response) => response,
             Err(_) if signal.aborted() => return Err(ApiError::Timeout),

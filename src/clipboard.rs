@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use leptos::prelude::{document, set_timeout, window};
 use zeroize::Zeroizing;
+
+use crate::dom::{document, set_timeout, window};
 
 /// Copies `value`; whether the browser took it.
 pub async fn copy(value: &str) -> bool {

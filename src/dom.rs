@@ -1,11 +1,14 @@
 //! A few lines of DOM building without a view framework, for the recipient's small build
-//! (`src/recipient/`): every listener is a boxed `dyn FnMut`, so no view code is stamped
-//! out per closure, which is where Leptos's bytes go (docs/FIRST-SCREEN.md).
+//! (`src/recipient/`), which does not link Leptos: every listener is a boxed `dyn FnMut`,
+//! so no view code is stamped out per closure, which is where Leptos's bytes go
+//! (docs/FIRST-SCREEN.md). Also the window, the document and timers, for the modules
+//! both builds share.
 //!
 //! Texts that follow the language are registered with [`El::text_with`] and redrawn by
 //! [`retranslate`]; an element that has left the page is dropped from the list then.
 
 use std::cell::RefCell;
+use std::time::Duration;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -19,9 +22,35 @@ thread_local! {
         const { RefCell::new(Vec::new()) };
 }
 
+/// The page's window.
+pub fn window() -> web_sys::Window {
+    web_sys::window().expect("a browser window")
+}
+
 /// The page's document.
 pub fn document() -> web_sys::Document {
-    leptos::prelude::document()
+    window().document().expect("a document")
+}
+
+/// Runs `job` once, `delay` from now, unless the returned timer is cleared first.
+pub fn set_timeout(job: impl FnOnce() + 'static, delay: Duration) -> Timer {
+    let callback = Closure::once_into_js(job);
+    let millis = i32::try_from(delay.as_millis()).unwrap_or(i32::MAX);
+    let handle = window()
+        .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), millis)
+        .unwrap_or_default();
+    Timer(handle)
+}
+
+/// A timer from [`set_timeout`].
+#[derive(Debug)]
+pub struct Timer(i32);
+
+impl Timer {
+    /// Cancels the job, if it has not run yet.
+    pub fn clear(self) {
+        window().clear_timeout_with_handle(self.0);
+    }
 }
 
 /// An element being built.

@@ -9,7 +9,6 @@
 //! decrypt: this guards the records at rest, not against the page itself.
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-use leptos::prelude::window;
 use ots_core::link::{ReceiptLink, Route};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,6 +17,8 @@ use web_sys::{
     AesGcmParams, AesKeyGenParams, CryptoKey, IdbDatabase, IdbObjectStore,
     IdbObjectStoreParameters, IdbRequest, IdbTransactionMode, SubtleCrypto,
 };
+
+use crate::dom::window;
 
 /// The database: `keys` holds the wrapping key, `sent` the sealed records.
 pub const DATABASE: &str = "ots-history";

@@ -2,6 +2,7 @@
 //! `locales/<code>.json` next to `index.html`, so each user downloads only their own.
 //! `build.rs` checks that every locale has every key.
 
+#[cfg(feature = "app")]
 use leptos::prelude::*;
 
 include!(concat!(env!("OUT_DIR"), "/keys.rs"));
@@ -93,6 +94,7 @@ pub fn set_current(code: &'static str, table: Table) {
 }
 
 /// The current language, shared through context as a `Copy` handle.
+#[cfg(feature = "app")]
 #[derive(Clone, Copy)]
 pub struct I18n {
     /// The chosen locale code.
@@ -100,6 +102,7 @@ pub struct I18n {
     table: RwSignal<Table>,
 }
 
+#[cfg(feature = "app")]
 impl I18n {
     /// English until [`I18n::apply`] loads another table.
     pub fn new() -> Self {
@@ -130,6 +133,7 @@ impl I18n {
     }
 }
 
+#[cfg(feature = "app")]
 impl Default for I18n {
     fn default() -> Self {
         Self::new()
@@ -138,12 +142,14 @@ impl Default for I18n {
 
 /// The text for `key` as a signal that follows the language. Every text in the views goes
 /// through this one concrete type, so the view code is generated once, not per string.
+#[cfg(feature = "app")]
 pub fn tr(key: Key) -> Signal<String> {
     let i18n = use_i18n();
     Signal::derive(move || i18n.t(key))
 }
 
 /// The app's `I18n` from context.
+#[cfg(feature = "app")]
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
 }

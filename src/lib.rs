@@ -1,33 +1,41 @@
-//! The Onetime Secret client that encrypts in the browser: a Leptos single-page app.
+//! The Onetime Secret client that encrypts in the browser: a Leptos single-page app (the
+//! `app` feature), and the recipient's small build, drawn without Leptos (`recipient`).
 
 pub mod api;
+#[cfg(feature = "app")]
 pub mod app;
 pub mod clipboard;
+#[cfg(feature = "app")]
 pub mod components;
 pub mod config;
 pub mod crypto;
 pub mod dom;
+pub mod download;
 pub mod draft;
 pub mod fmt;
 pub mod history;
 pub mod i18n;
 pub mod json;
+#[cfg(feature = "app")]
 pub mod load;
 pub mod messages;
 pub mod page;
+#[cfg(feature = "app")]
 pub mod pages;
+#[cfg(feature = "app")]
 pub mod prerender;
 pub mod recipient;
 pub mod requests;
 pub mod reveal;
 pub mod storage;
+#[cfg(feature = "app")]
 pub mod task;
 
 use wasm_bindgen::JsCast;
 
 /// A `performance.mark`, for the bench's breakdown of start-up (ignored where missing).
 pub fn mark(name: &str) {
-    let window = leptos::prelude::window();
+    let window = dom::window();
     if let Ok(performance) = js_sys::Reflect::get(&window, &"performance".into()) {
         let mark = js_sys::Reflect::get(&performance, &"mark".into())
             .ok()
@@ -41,9 +49,10 @@ pub fn mark(name: &str) {
 /// Mounts the app with `screens` (`pages::all`, or `pages::recipient` for the small build
 /// that opens secret links): into `<div data-ots-app>` of a host page (with settings from
 /// its data attributes) when there is one, else into `<body>`.
+#[cfg(feature = "app")]
 pub fn mount(screens: pages::Screens) {
     mark("ots:main");
-    let host = leptos::prelude::document()
+    let host = dom::document()
         .query_selector("[data-ots-app]")
         .ok()
         .flatten()
@@ -73,6 +82,7 @@ pub fn mount(screens: pages::Screens) {
 }
 
 /// `ttlDefault` (a dataset name) → `ttl_default`.
+#[cfg(feature = "app")]
 fn snake(camel: &str) -> String {
     camel
         .chars()

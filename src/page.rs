@@ -2,10 +2,10 @@
 //! the JSON files next to `index.html` (settings and languages), and the theme. No views:
 //! the full app (`app.rs`) and the recipient's small build (`recipient/`) share it.
 
-use leptos::prelude::{document, window};
 use ots_core::link::{LinkError, Route};
 
 use crate::config::{Settings, Value};
+use crate::dom::{document, window};
 use crate::i18n::{self, Table};
 use crate::storage;
 

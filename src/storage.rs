@@ -3,10 +3,10 @@
 //! a few minutes after a reveal the still-encrypted envelope, in this tab's
 //! `sessionStorage`, so a reload loses nothing. Never a plaintext secret or a decryption key.
 
-use leptos::prelude::*;
 use web_sys::Storage;
 
 use crate::api::Credentials;
+use crate::dom::window;
 
 /// The chosen language.
 pub const LOCALE: &str = "ots.locale";

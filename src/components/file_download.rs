@@ -2,12 +2,10 @@
 //! button that downloads the exact bytes under the sanitised name. Nothing is previewed
 //! or rendered: the Blob is typed `application/octet-stream` whatever the sender said.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use ots_core::payload::File;
-use wasm_bindgen::{JsCast as _, JsValue};
 
+use crate::download::save_file;
 use crate::fmt;
 use crate::i18n::{Key, tr, use_i18n};
 
@@ -41,30 +39,4 @@ pub fn FileDownload(
             <p class="error" role="alert">{move || failed.get().then(|| i18n.t(Key::ErrorUnexpected))}</p>
         </div>
     }
-}
-
-/// Hands the bytes to the browser's download manager through a short-lived Blob URL.
-pub fn save_file(file: &File) -> Result<(), JsValue> {
-    let bytes = js_sys::Uint8Array::from(file.bytes());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/octet-stream");
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(
-        &js_sys::Array::of1(&bytes),
-        &options,
-    )?;
-    // The Blob holds its own copy: wipe this one.
-    bytes.fill(0, 0, bytes.length());
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let link: web_sys::HtmlAnchorElement = document().create_element("a")?.unchecked_into();
-    link.set_href(&url);
-    link.set_download(file.name());
-    link.click();
-    // The download has started from the URL; drop it on the next turn, after the click.
-    set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        },
-        Duration::from_millis(0),
-    );
-    Ok(())
 }

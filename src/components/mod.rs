@@ -11,7 +11,7 @@ mod when;
 
 pub use copy_button::CopyButton;
 pub use field::Field;
-pub use file_download::{FileDownload, save_file};
+pub use file_download::FileDownload;
 pub use file_pick::{FilePick, FileSlot};
 pub use fingerprint::Fingerprint;
 pub use open_requests::OpenRequests;

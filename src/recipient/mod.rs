@@ -8,12 +8,11 @@ mod widgets;
 
 pub use reveal::{RevealScreen, Shell};
 
-use leptos::prelude::window;
 use ots_core::link::{LinkError, Route};
 use wasm_bindgen::JsCast;
 
 use crate::config::{ConfigProblem, Settings};
-use crate::dom::{self, El};
+use crate::dom::{self, El, window};
 use crate::i18n::{self, Key, text};
 use crate::{page, storage};
 

@@ -5,7 +5,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use leptos::prelude::window;
 use ots_core::link::{PassphraseHint, RevealLink};
 use ots_core::payload::Payload;
 use ots_core::wire::ApiErrorKind;
@@ -16,7 +15,7 @@ use zeroize::Zeroizing;
 use super::widgets::{copy_button, file_card};
 use crate::api::{self, Api, ApiError, Credentials};
 use crate::config::Settings;
-use crate::dom::{self, El};
+use crate::dom::{self, El, window};
 use crate::i18n::{Key, text};
 use crate::reveal::{RevealError, reveal};
 use crate::{page, storage};

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use leptos::prelude::set_timeout;
 use ots_core::payload::{File, Payload};
 
 use crate::clipboard;
-use crate::components::save_file;
-use crate::dom::{self, El};
+use crate::dom::{self, El, set_timeout};
+use crate::download::save_file;
 use crate::fmt;
 use crate::i18n::{Key, current_locale, text, text_filled};
 
