@@ -63,6 +63,16 @@ impl El {
         Self(document().create_element(tag).expect("a valid tag name"))
     }
 
+    /// A new SVG `<tag>`.
+    pub fn svg(tag: &str) -> Self {
+        let svg = Some("http://www.w3.org/2000/svg");
+        Self(
+            document()
+                .create_element_ns(svg, tag)
+                .expect("a valid tag name"),
+        )
+    }
+
     /// Sets an attribute.
     pub fn attr(self, name: &str, value: &str) -> Self {
         let _ = self.0.set_attribute(name, value);

@@ -8,6 +8,7 @@ pub mod clipboard;
 #[cfg(feature = "app")]
 pub mod components;
 pub mod config;
+pub mod creator;
 pub mod crypto;
 pub mod dom;
 pub mod download;
@@ -24,12 +25,14 @@ pub mod page;
 pub mod pages;
 #[cfg(feature = "app")]
 pub mod prerender;
+pub mod qr;
 pub mod recipient;
 pub mod requests;
 pub mod reveal;
 pub mod storage;
 #[cfg(feature = "app")]
 pub mod task;
+pub mod widgets;
 
 use wasm_bindgen::JsCast;
 

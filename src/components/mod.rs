@@ -6,7 +6,6 @@ mod file_download;
 mod file_pick;
 mod fingerprint;
 mod open_requests;
-mod qr_code;
 mod when;
 
 pub use copy_button::CopyButton;
@@ -15,5 +14,4 @@ pub use file_download::FileDownload;
 pub use file_pick::{FilePick, FileSlot};
 pub use fingerprint::Fingerprint;
 pub use open_requests::OpenRequests;
-pub use qr_code::{QrCode, qr_path};
 pub use when::When;

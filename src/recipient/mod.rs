@@ -4,7 +4,6 @@
 //! other screen loads the page again, and the boot script then starts the full app.
 
 mod reveal;
-mod widgets;
 
 pub use reveal::{RevealScreen, Shell};
 

@@ -12,12 +12,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 use zeroize::Zeroizing;
 
-use super::widgets::{copy_button, file_card};
 use crate::api::{self, Api, ApiError, Credentials};
 use crate::config::Settings;
 use crate::dom::{self, El, window};
 use crate::i18n::{Key, text};
 use crate::reveal::{RevealError, reveal};
+use crate::widgets::{copy_button, file_card};
 use crate::{page, storage};
 
 /// Work that waits for the settings.

@@ -1,6 +1,6 @@
-//! A QR code drawn in the page as SVG (no image service, no script).
+//! QR codes drawn in the page as SVG (no image service, no script): the path of the dark
+//! modules, for the result screen to draw.
 
-use leptos::prelude::*;
 use qrcodegen::{QrCode as Qr, QrCodeEcc};
 
 /// The SVG path (`d`) of a QR code's dark modules, and its size in modules with a
@@ -17,29 +17,6 @@ pub fn qr_path(text: &str) -> Option<(String, i32)> {
         }
     }
     Some((d, size + 8))
-}
-
-/// A QR code of `text`, labelled for screen readers.
-#[component]
-pub fn QrCode(
-    /// What the code holds.
-    #[prop(into)]
-    text: Signal<String>,
-    /// The accessible name.
-    #[prop(into)]
-    label: Signal<String>,
-) -> impl IntoView {
-    move || {
-        text.with(|t| qr_path(t)).map(|(d, size)| {
-            view! {
-                <svg class="qr" data-testid="qr" role="img" aria-label=label
-                    viewBox=format!("0 0 {size} {size}") shape-rendering="crispEdges">
-                    <rect width="100%" height="100%" fill="#fff"></rect>
-                    <path d=d fill="#000"></path>
-                </svg>
-            }
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! The copy button and the file card of the recipient's screen, as the full app draws
-//! them (`components/copy_button.rs`, `components/file_download.rs`).
+//! The pieces the screens drawn without Leptos share: the copy button and the file card,
+//! with the full app's markup (`components/copy_button.rs`, `components/file_download.rs`).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use ots_core::payload::{File, Payload};
@@ -10,8 +12,6 @@ use crate::dom::{self, El, set_timeout};
 use crate::download::save_file;
 use crate::fmt;
 use crate::i18n::{Key, current_locale, text, text_filled};
-
-use super::reveal::Revealed;
 
 /// Copies what `value` gives at the click (the secret, read from where the screen keeps
 /// it, so this never-dropped listener holds no copy), says so, and clears the clipboard
@@ -55,7 +55,7 @@ pub fn copy_button(
 
 /// A revealed file: its name, size and type as text, and a button that downloads the
 /// file `revealed` holds at the click.
-pub fn file_card(file: &File, revealed: Revealed) -> El {
+pub fn file_card(file: &File, revealed: Rc<RefCell<Option<Payload>>>) -> El {
     let size = file.bytes().len();
     let failed = El::new("p").attr("class", "error").attr("role", "alert");
     let list = El::new("dl")
