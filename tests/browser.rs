@@ -532,3 +532,35 @@ async fn a_pasted_file_is_attached_and_sent_sealed() {
 async fn a_dropped_file_is_attached_and_sent_sealed() {
     a_file_arrives_by("drop").await;
 }
+
+/// Texts drawn without Leptos (`dom.rs`) follow the language, and an element that has left
+/// the page is dropped from the list that a language change redraws.
+#[wasm_bindgen_test]
+fn texts_drawn_without_leptos_follow_the_language_and_leave_with_their_element() {
+    use ots_web::dom::{self, El};
+    use ots_web::i18n::{self, Key, Table};
+
+    let body = dom::document().body().expect("a body");
+    let kept = El::new("p").text_with(|| i18n::text(Key::Yes));
+    let gone = El::new("p").text_with(|| i18n::text(Key::No));
+    for element in [&kept, &gone] {
+        body.append_child(&element.0).expect("append");
+    }
+    assert_eq!(kept.0.text_content().as_deref(), Some("Yes"));
+    gone.0.remove();
+
+    let swedish = Table::from_pairs([
+        ("yes".to_owned(), "Ja".to_owned()),
+        ("no".to_owned(), "Nej".to_owned()),
+    ]);
+    i18n::set_current("sv", swedish);
+    dom::retranslate();
+    assert_eq!(kept.0.text_content().as_deref(), Some("Ja"));
+    assert_eq!(
+        gone.0.text_content().as_deref(),
+        Some("No"),
+        "redrawn off the page"
+    );
+    i18n::set_current("en", Table::default());
+    kept.0.remove();
+}
