@@ -92,6 +92,10 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     .then(() => {
       const wasmResponse = fetch(new URL(wasm, base));
       wasmResponse.catch(() => {}); // reported below, once, if the app cannot start
+      // The settings, fetched beside the wasm rather than after it: the app takes this
+      // text (src/page.rs), one round trip sooner; null when there is none.
+      window.otsConfig = fetch(new URL('config.json', base))
+        .then((r) => (r.ok ? r.text() : null), () => null);
       return import(new URL(js, base).href).then((bindings) =>
         bindings.default({ module_or_path: wasmResponse }).then(() => {
           window.wasmBindings = bindings;

@@ -3,6 +3,7 @@
 //! the full app (`app.rs`) and the recipient's small build (`recipient/`) share it.
 
 use ots_core::link::{LinkError, Route};
+use wasm_bindgen::JsCast;
 
 use crate::config::{Settings, Value};
 use crate::dom::{document, window};
@@ -58,6 +59,23 @@ pub async fn fetch_json(path: &str) -> Option<Value> {
         return None;
     }
     Value::parse(&response.text().await.ok()?)
+}
+
+/// The page's settings, `config.json`: the text the boot script fetched beside the wasm
+/// (`scripts/entries.py`), else fetched now (a host page that embeds the app has no boot
+/// script). `None` when there are none, or they cannot be read.
+pub async fn fetch_config() -> Option<Value> {
+    let name = wasm_bindgen::JsValue::from_str("otsConfig");
+    let started = js_sys::Reflect::get(&window(), &name)
+        .ok()
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    let Some(started) = started else {
+        return fetch_json("config.json").await;
+    };
+    // Taken once: a later read fetches the file again.
+    let _ = js_sys::Reflect::delete_property(&window(), &name);
+    let text = wasm_bindgen_futures::JsFuture::from(started).await.ok()?;
+    Value::parse(&text.as_string()?)
 }
 
 /// The language kept from an earlier visit, else the browser's best supported one.

@@ -131,6 +131,13 @@ async fn what_is_typed_before_the_app_starts_survives_its_start() {
     browser.close().await;
 }
 
+/// How many times the page fetched `config.json`, and whether the first fetch started
+/// before the wasm had arrived.
+const CONFIG_FETCHES: &str = "const all = performance.getEntriesByType('resource');\
+    const config = all.filter((r) => new URL(r.name).pathname === '/config.json');\
+    const wasm = all.find((r) => r.name.endsWith('.wasm'));\
+    return [config.length, config.length > 0 && config[0].startTime < wasm.responseEnd];";
+
 #[tokio::test]
 async fn each_link_starts_the_build_that_carries_its_screen() {
     let server = Server::start(&[]);
@@ -157,6 +164,19 @@ async fn each_link_starts_the_build_that_carries_its_screen() {
         .eval("const s = document.querySelector('[data-prerender]'); return !s || s.offsetParent === null;")
         .await;
     assert_eq!(hidden, serde_json::json!(true));
+    // The settings come once, fetched by the boot script beside the wasm, not after it:
+    // the app takes that answer instead of asking again.
+    wait_until(
+        &browser,
+        "return performance.getEntriesByName('ots:screen').length > 0;",
+    )
+    .await;
+    let config = browser.eval(CONFIG_FETCHES).await;
+    assert_eq!(
+        config,
+        serde_json::json!([1, true]),
+        "[fetches, beside the wasm]"
+    );
     // Moving to a screen that build does not carry starts the full app.
     browser
         .client
