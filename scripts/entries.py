@@ -77,6 +77,17 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     if (button) button.setAttribute('aria-busy', 'true');
   });
   const base = document.baseURI;
+  // What the page says if no build can load, in each of the app's languages.
+  const texts = %(texts)s;
+  // The app's language, chosen as it chooses (src/page.rs): the one kept from an earlier
+  // visit, else the first of the browser's whose base tag the app speaks, else English.
+  const language = () => {
+    let kept = null;
+    try { kept = localStorage.getItem('ots.locale'); } catch (e) { /* storage off */ }
+    if (kept in texts) return kept;
+    return (navigator.languages || [navigator.language || 'en'])
+      .map((l) => String(l).split(/[-_]/)[0].toLowerCase()).find((l) => l in texts) || 'en';
+  };
   const [js, wasm] = recipient
     ? ['./%(recipient_js)s', './%(recipient_wasm)s']
     : ['./%(full_js)s', './%(full_wasm)s'];
@@ -92,10 +103,17 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     .then(() => {
       const wasmResponse = fetch(new URL(wasm, base));
       wasmResponse.catch(() => {}); // reported below, once, if the app cannot start
-      // The settings, fetched beside the wasm rather than after it: the app takes this
-      // text (src/page.rs), one round trip sooner; null when there is none.
-      window.otsConfig = fetch(new URL('config.json', base))
+      // The settings and the visitor's language, fetched beside the wasm rather than
+      // after it: the app takes these answers by path (src/page.rs), one round trip
+      // sooner; null when there is none. The language is a guess made as the app makes
+      // it; the app uses the file only if it chooses the same language.
+      const started = (path) => fetch(new URL(path, base))
         .then((r) => (r.ok ? r.text() : null), () => null);
+      window.otsStarted = { 'config.json': started('config.json') };
+      const guess = language();
+      if (guess !== 'en') {
+        window.otsStarted[`locales/${guess}.json`] = started(`locales/${guess}.json`);
+      }
       return import(new URL(js, base).href).then((bindings) =>
         bindings.default({ module_or_path: wasmResponse }).then(() => {
           window.wasmBindings = bindings;
@@ -103,13 +121,10 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     })
     .catch(() => {
       // Offline, or a page cached from before a deploy whose files are gone.
-      const texts = %(texts)s;
-      const language = (navigator.languages || [navigator.language || 'en'])
-        .map((l) => String(l).slice(0, 2).toLowerCase()).find((l) => texts[l]) || 'en';
       const note = document.createElement('p');
       note.setAttribute('role', 'alert');
       note.className = 'boot-error';
-      note.textContent = texts[language];
+      note.textContent = texts[language()];
       document.body.prepend(note);
     });
 })();

@@ -131,7 +131,7 @@ pub fn App(
     leptos::task::spawn_local(async move {
         let value = match embedded {
             Some(value) => Some(value),
-            None => page::fetch_config().await,
+            None => page::fetch_json("config.json").await,
         };
         let (settings, problems) = Settings::from_value(&value.unwrap_or(Value::Null));
         page::apply_theme(&settings);

@@ -52,8 +52,15 @@ pub fn forget_kept_key() {
     }
 }
 
-/// Fetches a JSON file next to `index.html` as a config [`Value`].
+/// Fetches a JSON file next to `index.html` as a config [`Value`]: the answer the boot
+/// script started fetching beside the wasm when there is one (`scripts/entries.py`: the
+/// settings, and the language it guessed), else a fetch now (a host page that embeds the
+/// app has no boot script). `None` when the file is missing or cannot be read.
 pub async fn fetch_json(path: &str) -> Option<Value> {
+    if let Some(started) = take_started(path) {
+        let text = wasm_bindgen_futures::JsFuture::from(started).await.ok()?;
+        return Value::parse(&text.as_string()?);
+    }
     let response = gloo_net::http::Request::get(path).send().await.ok()?;
     if !response.ok() {
         return None;
@@ -61,21 +68,15 @@ pub async fn fetch_json(path: &str) -> Option<Value> {
     Value::parse(&response.text().await.ok()?)
 }
 
-/// The page's settings, `config.json`: the text the boot script fetched beside the wasm
-/// (`scripts/entries.py`), else fetched now (a host page that embeds the app has no boot
-/// script). `None` when there are none, or they cannot be read.
-pub async fn fetch_config() -> Option<Value> {
-    let name = wasm_bindgen::JsValue::from_str("otsConfig");
-    let started = js_sys::Reflect::get(&window(), &name)
+/// The boot script's fetch of `path`, taken once: a later read fetches the file again.
+fn take_started(path: &str) -> Option<js_sys::Promise> {
+    let started = js_sys::Reflect::get(&window(), &"otsStarted".into())
         .ok()
-        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
-    let Some(started) = started else {
-        return fetch_json("config.json").await;
-    };
-    // Taken once: a later read fetches the file again.
-    let _ = js_sys::Reflect::delete_property(&window(), &name);
-    let text = wasm_bindgen_futures::JsFuture::from(started).await.ok()?;
-    Value::parse(&text.as_string()?)
+        .filter(|s| s.is_object())?;
+    let path = wasm_bindgen::JsValue::from_str(path);
+    let promise = js_sys::Reflect::get(&started, &path).ok()?;
+    let _ = js_sys::Reflect::delete_property(started.unchecked_ref::<js_sys::Object>(), &path);
+    promise.dyn_into().ok()
 }
 
 /// The language kept from an earlier visit, else the browser's best supported one.

@@ -131,12 +131,21 @@ async fn what_is_typed_before_the_app_starts_survives_its_start() {
     browser.close().await;
 }
 
-/// How many times the page fetched `config.json`, and whether the first fetch started
+/// How many times the page fetched the file at `path`, and whether the first fetch started
 /// before the wasm had arrived.
-const CONFIG_FETCHES: &str = "const all = performance.getEntriesByType('resource');\
-    const config = all.filter((r) => new URL(r.name).pathname === '/config.json');\
-    const wasm = all.find((r) => r.name.endsWith('.wasm'));\
-    return [config.length, config.length > 0 && config[0].startTime < wasm.responseEnd];";
+async fn fetches(browser: &Browser, path: &str) -> serde_json::Value {
+    browser
+        .client
+        .execute(
+            "const all = performance.getEntriesByType('resource');\
+             const file = all.filter((r) => new URL(r.name).pathname === arguments[0]);\
+             const wasm = all.find((r) => r.name.endsWith('.wasm'));\
+             return [file.length, file.length > 0 && file[0].startTime < wasm.responseEnd];",
+            vec![path.into()],
+        )
+        .await
+        .expect("resource timing")
+}
 
 #[tokio::test]
 async fn each_link_starts_the_build_that_carries_its_screen() {
@@ -171,9 +180,8 @@ async fn each_link_starts_the_build_that_carries_its_screen() {
         "return performance.getEntriesByName('ots:screen').length > 0;",
     )
     .await;
-    let config = browser.eval(CONFIG_FETCHES).await;
     assert_eq!(
-        config,
+        fetches(&browser, "/config.json").await,
         serde_json::json!([1, true]),
         "[fetches, beside the wasm]"
     );
@@ -259,6 +267,53 @@ async fn a_reveal_pressed_before_the_app_starts_happens_once_it_is_in() {
             .eval("return document.querySelectorAll('[data-prerender]').length;")
             .await,
         serde_json::json!(0)
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_visitors_language_comes_beside_the_wasm() {
+    let server = Server::start(&[]);
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&server.url)
+        .await
+        .expect("open the app");
+    browser
+        .client
+        .execute("localStorage.setItem('ots.locale', 'sv');", vec![])
+        .await
+        .expect("keep a language");
+    browser
+        .client
+        .goto(&format!(
+            "{}#/s/abcdefghijklmnopqrstuvwxyz0123456789",
+            server.url
+        ))
+        .await
+        .expect("open a secret link");
+    // Only the fragment changed: load the page afresh, as a visitor opening the link does.
+    browser.client.refresh().await.expect("reload");
+    wait_until(
+        &browser,
+        "return performance.getEntriesByName('ots:screen').length > 0;",
+    )
+    .await;
+    // One fetch of the kept language, started beside the wasm, and the page speaks it.
+    assert_eq!(
+        fetches(&browser, "/locales/sv.json").await,
+        serde_json::json!([1, true]),
+        "[fetches, beside the wasm]"
+    );
+    let swedish: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ots_testkit::root().join("locales/sv.json")).expect("sv.json"),
+    )
+    .expect("JSON");
+    assert_eq!(browser.text("reveal").await, swedish["reveal_button"]);
+    assert_eq!(
+        browser.eval("return document.documentElement.lang;").await,
+        serde_json::json!("sv")
     );
     browser.close().await;
 }

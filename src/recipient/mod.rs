@@ -82,7 +82,7 @@ pub fn start() {
     let code = page::preferred_language();
     wasm_bindgen_futures::spawn_local(async move {
         switch_language(code).await;
-        let value = page::fetch_config().await;
+        let value = page::fetch_json("config.json").await;
         let (settings, problems) =
             Settings::from_value(&value.unwrap_or(crate::config::Value::Null));
         page::apply_theme(&settings);
