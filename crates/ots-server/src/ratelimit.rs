@@ -202,4 +202,44 @@ mod tests {
         }
         assert!(!l.fail("k", 700));
     }
+
+    #[test]
+    fn a_failure_stops_counting_exactly_when_its_window_ends() {
+        // Two failures lock; the first counts until 100 + 600.
+        let within = Lockout::new(2, 600, 1800);
+        within.fail("k", 100);
+        assert!(within.fail("k", 699));
+        let after = Lockout::new(2, 600, 1800);
+        after.fail("k", 100);
+        assert!(!after.fail("k", 700));
+    }
+
+    #[test]
+    fn a_lock_ends_exactly_when_its_time_is_up() {
+        let l = Lockout::new(2, 600, 1800);
+        l.fail("k", 1000);
+        assert!(l.fail("k", 1000));
+        assert!(l.is_locked("k", 2799));
+        // At 2800 the lock is over: a wrong passphrase then is the first of a new count.
+        assert!(!l.fail("k", 2800));
+    }
+
+    #[test]
+    fn pruning_keeps_only_recent_failures_and_running_locks() {
+        let l = Lockout::new(2, 600, 1800);
+        l.fail("recent", 1000); // counts until 1600
+        l.fail("locked", 1000);
+        l.fail("locked", 1000); // locked until 2800
+        let kept = |now| {
+            l.prune(now);
+            let entries = l.entries.lock().unwrap_or_else(|e| e.into_inner());
+            let mut keys: Vec<String> = entries.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(kept(1599), ["locked", "recent"]);
+        assert_eq!(kept(1600), ["locked"]);
+        assert_eq!(kept(2799), ["locked"]);
+        assert_eq!(kept(2800), Vec::<String>::new());
+    }
 }
