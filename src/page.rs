@@ -97,7 +97,6 @@ pub fn preferred_language() -> &'static str {
 
 /// Applies theme colours as CSS custom properties (CSSOM, which the CSP allows).
 pub fn apply_theme(settings: &Settings) {
-    use wasm_bindgen::JsCast;
     let Some(root) = document()
         .document_element()
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())

@@ -80,6 +80,7 @@ pub fn start() {
     title(None);
 
     let code = page::preferred_language();
+    // One after the other costs no time: the boot script fetched both beside the wasm.
     wasm_bindgen_futures::spawn_local(async move {
         switch_language(code).await;
         let value = page::fetch_json("config.json").await;
