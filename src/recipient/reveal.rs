@@ -217,42 +217,40 @@ fn form(screen: &Rc<Screen>, kept: bool) -> El {
             input.clone(),
             shown_form.clone(),
         );
-        screen
-            .clone()
-            .shell
-            .with_settings(Box::new(move |settings| {
-                let api = Api {
-                    base: api::base_url(settings, &screen.link.server, &page::page_url()),
-                    auth: screen.shell.account.clone(),
-                };
-                let link = screen.link.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let result = reveal(link, typed, api).await;
-                    screen.pending.set(false);
-                    let _ = button.0.set_attribute("aria-busy", "false");
-                    dom::set_text_with(&button.0, Box::new(|| text(Key::RevealButton)));
-                    match result {
-                        Ok(payload) => {
-                            input.set_value("");
-                            screen.shown_revealed(payload);
-                        }
-                        Err(error) => {
-                            let unknown = matches!(
-                                &error,
-                                RevealError::Api(ApiError::Server {
-                                    kind: ApiErrorKind::UnknownSecret,
-                                    ..
-                                })
-                            );
-                            if unknown && !screen.asks_passphrase.replace(true) {
-                                let _ = form.insert_before(&passphrase.0, Some(&button.0));
-                            }
-                            alert.0.set_text_content(None);
-                            let _ = alert.0.append_child(&error_view(&error).0);
-                        }
+        let shell = screen.shell.clone();
+        shell.with_settings(Box::new(move |settings| {
+            let api = Api {
+                base: api::base_url(settings, &screen.link.server, &page::page_url()),
+                auth: screen.shell.account.clone(),
+            };
+            let link = screen.link.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = reveal(link, typed, api).await;
+                screen.pending.set(false);
+                let _ = button.0.set_attribute("aria-busy", "false");
+                dom::set_text_with(&button.0, Box::new(|| text(Key::RevealButton)));
+                match result {
+                    Ok(payload) => {
+                        input.set_value("");
+                        screen.shown_revealed(payload);
                     }
-                });
-            }));
+                    Err(error) => {
+                        let unknown = matches!(
+                            &error,
+                            RevealError::Api(ApiError::Server {
+                                kind: ApiErrorKind::UnknownSecret,
+                                ..
+                            })
+                        );
+                        if unknown && !screen.asks_passphrase.replace(true) {
+                            let _ = form.insert_before(&passphrase.0, Some(&button.0));
+                        }
+                        alert.0.set_text_content(None);
+                        let _ = alert.0.append_child(&error_view(&error).0);
+                    }
+                }
+            });
+        }));
     })
 }
 
