@@ -16,6 +16,15 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// Where a page stands, for a failed wait: its address, the boot script's error if any,
+/// the start of its body, its requests and the app's marks.
+const PAGE_STATE: &str = "return JSON.stringify([location.href,\
+    (document.querySelector('.boot-error') || {}).textContent || null,\
+    document.body ? document.body.innerText.slice(0, 300) : null,\
+    performance.getEntriesByType('resource')\
+      .map((r) => [new URL(r.name).pathname, Math.round(r.startTime), Math.round(r.responseEnd)]),\
+    performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)])]);";
+
 impl Browser {
     pub async fn start() -> Browser {
         let port = free_port();
@@ -93,14 +102,22 @@ impl Browser {
             .collect()
     }
 
-    /// Waits for an element by `data-testid`.
+    /// Waits for an element by `data-testid`. A page on a loaded machine can take a while
+    /// to start its app; when it never comes, the panic says where the page stood.
     pub async fn find(&self, testid: &str) -> fantoccini::elements::Element {
-        self.client
+        let found = self
+            .client
             .wait()
-            .at_most(Duration::from_secs(15))
+            .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
-            .await
-            .unwrap_or_else(|e| panic!("no element [data-testid={testid}]: {e}"))
+            .await;
+        match found {
+            Ok(element) => element,
+            Err(e) => {
+                let page = self.client.execute(PAGE_STATE, vec![]).await;
+                panic!("no element [data-testid={testid}]: {e}; the page: {page:?}")
+            }
+        }
     }
 
     pub async fn type_into(&self, testid: &str, text: &str) {
