@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release dist/ that users get (and that the end-to-end tests load): the full app
-# (Trunk), the recipient's small build beside it, the boot script that picks one, the embed
-# loader, the page's CSP, and brotli and gzip siblings of every file.
+# (Trunk), the small builds beside it (the creator's and the recipient's first screens), the
+# boot script that picks one, the embed loader, the page's CSP, and brotli and gzip siblings
+# of every file.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$OTS_ROOT"
@@ -9,15 +10,17 @@ target="${CARGO_TARGET_DIR:-$OTS_ROOT/target}"
 
 trunk build --release
 
-# The recipient's screen alone (src/bin/ots-reveal.rs), built like Trunk builds the app but
-# without the `app` feature, so it links no Leptos.
+# The first screens alone (src/bin/ots-create.rs, src/bin/ots-reveal.rs), built like Trunk
+# builds the app but without the `app` feature, so they link no Leptos.
 cargo build --locked --profile wasm-release --target wasm32-unknown-unknown \
-  --no-default-features --bin ots-reveal
-pkg="$target/recipient-pkg"
+  --no-default-features --bin ots-create --bin ots-reveal
+pkg="$target/light-pkg"
 rm -rf "$pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name ots-reveal \
-  "$target/wasm32-unknown-unknown/wasm-release/ots-reveal.wasm"
-wasm-opt -Oz "$pkg/ots-reveal_bg.wasm" -o "$pkg/ots-reveal_bg.wasm"
+for build in ots-create ots-reveal; do
+  wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name "$build" \
+    "$target/wasm32-unknown-unknown/wasm-release/$build.wasm"
+  wasm-opt -Oz "$pkg/${build}_bg.wasm" -o "$pkg/${build}_bg.wasm"
+done
 
 # In this order: the embed loader reads Trunk's loader, which the boot script then replaces;
 # the CSP is written for the final page; the siblings are made last.

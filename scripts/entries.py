@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Gives the page a boot script that starts the smallest build for the screen in the address
-bar: the recipient's build (`ots-reveal`, the Reveal screen alone) for secret links
-(`#/s/…`), the full app (Trunk's `ots-web`) for everything else.
+bar: the creator's build (`ots-create`, the create screen alone) for the app's own address,
+the recipient's build (`ots-reveal`, the Reveal screen alone) for secret links (`#/s/…`),
+the full app (Trunk's `ots-web`) for everything else.
 
-Usage: entries.py DIST RECIPIENT_PKG. RECIPIENT_PKG holds wasm-bindgen's `ots-reveal.js` and
-`ots-reveal_bg.wasm` (built and optimized by scripts/build-app.sh). Trunk's inline loader
-and its preloads are replaced by the boot script, so a recipient never downloads the full
-app.
+Usage: entries.py DIST LIGHT_PKG. LIGHT_PKG holds wasm-bindgen's `ots-create.js`,
+`ots-create_bg.wasm`, `ots-reveal.js` and `ots-reveal_bg.wasm` (built and optimized by
+scripts/build-app.sh). Trunk's inline loader and its preloads are replaced by the boot
+script, so neither first screen downloads the full app.
 
 The boot script and the stylesheet are written into the page itself: the first screen then
 draws, and the page's load event ends, with the page's own bytes, one round trip sooner
@@ -20,7 +21,7 @@ import re
 import shutil
 import sys
 
-dist, recipient_pkg = sys.argv[1], sys.argv[2]
+dist, light_pkg = sys.argv[1], sys.argv[2]
 index_path = os.path.join(dist, "index.html")
 html = open(index_path, encoding="utf-8").read()
 
@@ -44,8 +45,12 @@ def hashed_copy(source, stem, suffix):
     return name
 
 
-recipient_wasm = hashed_copy(os.path.join(recipient_pkg, "ots-reveal_bg.wasm"), "ots-reveal", "_bg.wasm")
-recipient_js = hashed_copy(os.path.join(recipient_pkg, "ots-reveal.js"), "ots-reveal", ".js")
+light = {}
+for build in ("ots-create", "ots-reveal"):
+    light[build] = (
+        hashed_copy(os.path.join(light_pkg, build + ".js"), build, ".js"),
+        hashed_copy(os.path.join(light_pkg, build + "_bg.wasm"), build, "_bg.wasm"),
+    )
 
 # What the page says if no build can load, in the app's six languages.
 BOOT_FAILED = {
@@ -59,18 +64,19 @@ BOOT_FAILED = {
 
 # A classic script in <head>: it runs before the body is drawn, so the static first screen
 # is hidden at once for other screens' links, and the build starts downloading at once.
-boot = """// Starts the smallest build for the screen in the address bar: the recipient's screen
-// alone for a secret link, else the full app. Either build loads the page again when the
-// user moves to a screen it does not carry.
+boot = """// Starts the smallest build for the screen in the address bar: the create screen alone
+// for the app's own address, the recipient's screen alone for a secret link, else the full
+// app. Each build loads the page again when the user moves to a screen it does not carry.
 (() => {
   const root = document.documentElement;
   const hash = location.hash;
   root.classList.add('js');
   const recipient = /^#\\/?s\\//.test(hash);
+  const creator = !hash || hash === '#' || hash === '#/';
   // The static first screen: the Reveal screen for a secret link, the create screen for
   // the app's own address, none for other screens' links.
   if (recipient) root.classList.add('reveal-link');
-  else if (hash && hash !== '#' && hash !== '#/') root.classList.add('deep-link');
+  else if (!creator) root.classList.add('deep-link');
   // A press on the static Reveal button is kept for the app, which honours it once in.
   if (recipient) addEventListener('click', (event) => {
     const button = event.target.closest && event.target.closest('[data-static=reveal] button');
@@ -88,9 +94,7 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     return (navigator.languages || [navigator.language || 'en'])
       .map((l) => String(l).split(/[-_]/)[0].toLowerCase()).find((l) => l in texts) || 'en';
   };
-  const [js, wasm] = recipient
-    ? ['./%(recipient_js)s', './%(recipient_wasm)s']
-    : ['./%(full_js)s', './%(full_wasm)s'];
+  const [js, wasm] = recipient ? %(recipient)s : creator ? %(creator)s : %(full)s;
   // Both downloads start as the page's load event fires, a few milliseconds after the
   // static first screen is parsed: started any earlier, even by fetch(), they would hold
   // the event (and the browser's busy indicator) up until the wasm is in. The wasm
@@ -129,10 +133,9 @@ boot = """// Starts the smallest build for the screen in the address bar: the re
     });
 })();
 """ % dict(
-    recipient_js=recipient_js,
-    recipient_wasm=recipient_wasm,
-    full_js=full_js,
-    full_wasm=full_wasm,
+    creator="['./%s', './%s']" % light["ots-create"],
+    recipient="['./%s', './%s']" % light["ots-reveal"],
+    full="['./%s', './%s']" % (full_js, full_wasm),
     texts=json.dumps(BOOT_FAILED, ensure_ascii=False),
 )
 if "</script>" in boot or "<!--" in boot:

@@ -51,24 +51,7 @@ impl AppState {
     }
 }
 
-/// Focuses the first element matching `selector` once the view has caught up (signal
-/// changes reach the DOM a moment later). Headings get `tabindex=-1` to take focus.
-pub fn focus_soon(selector: &'static str) {
-    set_timeout(
-        move || {
-            let found = document().query_selector(selector).ok().flatten();
-            if let Some(element) =
-                found.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-            {
-                if !element.has_attribute("tabindex") && element.tag_name().starts_with('H') {
-                    let _ = element.set_attribute("tabindex", "-1");
-                }
-                let _ = element.focus();
-            }
-        },
-        std::time::Duration::ZERO,
-    );
-}
+pub use crate::dom::focus_soon;
 
 /// The app's `AppState` from context.
 pub fn use_app() -> AppState {

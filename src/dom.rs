@@ -115,6 +115,27 @@ impl AsRef<web_sys::Node> for El {
     }
 }
 
+/// Shows `element`, or hides it (`hidden`): parts of a form that come and go keep what
+/// was typed into them while hidden.
+pub fn show(element: &El, shown: bool) {
+    let _ = element.0.toggle_attribute_with_force("hidden", !shown);
+}
+
+/// Focuses the first element matching `selector` once the current work is done (the
+/// element may not be drawn yet). Headings get `tabindex=-1` to take focus.
+pub fn focus_soon(selector: &'static str) {
+    let focus = move || {
+        let found = document().query_selector(selector).ok().flatten();
+        if let Some(element) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            if !element.has_attribute("tabindex") && element.tag_name().starts_with('H') {
+                let _ = element.set_attribute("tabindex", "-1");
+            }
+            let _ = element.focus();
+        }
+    };
+    set_timeout(focus, Duration::ZERO);
+}
+
 /// Listens to `event` on `target` for as long as the page lives.
 pub fn listen(target: &web_sys::EventTarget, event: &str, handler: Box<dyn FnMut(Event)>) {
     let closure = Closure::wrap(handler);

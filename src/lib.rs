@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod dom;
 pub mod download;
 pub mod draft;
+pub mod file_pick;
 pub mod fmt;
 pub mod history;
 pub mod i18n;
@@ -23,12 +24,12 @@ pub mod messages;
 pub mod page;
 #[cfg(feature = "app")]
 pub mod pages;
-#[cfg(feature = "app")]
 pub mod prerender;
 pub mod qr;
 pub mod recipient;
 pub mod requests;
 pub mod reveal;
+pub mod shell;
 pub mod storage;
 #[cfg(feature = "app")]
 pub mod task;

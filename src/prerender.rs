@@ -4,10 +4,11 @@
 
 use std::cell::RefCell;
 
-use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlTextAreaElement;
 use zeroize::Zeroizing;
+
+use crate::dom::{document, set_timeout};
 
 /// What the user typed into the static field.
 struct Typed {
@@ -60,13 +61,13 @@ fn is_focused(field: &HtmlTextAreaElement) -> bool {
 
 /// What was typed before the app started (once; empty after that), and puts focus and
 /// caret back into the app's own field `#secret` once it is drawn.
-pub fn take_secret() -> String {
+pub fn take_secret() -> Zeroizing<String> {
     let Some(typed) = TYPED.with(|t| t.borrow_mut().take()) else {
-        return String::new();
+        return Zeroizing::default();
     };
     if typed.focused {
         let (start, end) = typed.selection;
-        request_animation_frame(move || {
+        let restore = move || {
             let field = document()
                 .get_element_by_id("secret")
                 .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok());
@@ -74,7 +75,8 @@ pub fn take_secret() -> String {
                 let _ = field.focus();
                 let _ = field.set_selection_range(start, end);
             }
-        });
+        };
+        set_timeout(restore, std::time::Duration::ZERO);
     }
-    typed.text.to_string()
+    typed.text
 }

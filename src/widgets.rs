@@ -113,3 +113,16 @@ pub fn file_card(file: &File, revealed: Rc<RefCell<Option<Payload>>>) -> El {
         .child(&download)
         .child(&failed)
 }
+
+/// `<div class="field">` with a label for the control `id`, and the control, which
+/// carries that `id` itself (`components/field.rs` in the full app's views).
+pub fn field(id: &str, label: Key, control: &El) -> El {
+    El::new("div")
+        .attr("class", "field")
+        .child(
+            El::new("label")
+                .attr("for", id)
+                .text_with(move || text(label)),
+        )
+        .child(control)
+}

@@ -102,8 +102,11 @@ fn shown(testid: &str) -> String {
 fn type_secret(value: &str) {
     let area: HtmlTextAreaElement = el("secret");
     area.set_value(value);
-    area.dispatch_event(&web_sys::Event::new("input").expect("event"))
-        .expect("dispatch");
+    // As a browser sends it: it bubbles up to the form, which listens for every control.
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let input = web_sys::Event::new_with_event_init_dict("input", &init).expect("event");
+    area.dispatch_event(&input).expect("dispatch");
 }
 
 /// Mounts a fresh app on the create screen.

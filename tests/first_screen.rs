@@ -37,8 +37,8 @@ async fn wait_until(browser: &Browser, script: &str) {
     }
 }
 
-/// Starts `build` (`ots-web` or `ots-reveal`) as the boot script would have, had its wasm
-/// not been blocked.
+/// Starts `build` (`ots-create`, `ots-reveal` or `ots-web`) as the boot script would have,
+/// had its wasm not been blocked.
 async fn start_build(browser: &Browser, build: &str) {
     let started = browser
         .client
@@ -105,7 +105,7 @@ async fn what_is_typed_before_the_app_starts_survives_its_start() {
 
     // Now the app starts, as the boot script starts it.
     block_wasm(&browser, false).await;
-    start_build(&browser, "ots-web").await;
+    start_build(&browser, "ots-create").await;
     assert_eq!(browser.value("secret").await, typed);
     let state = browser
         .eval(
@@ -185,19 +185,25 @@ async fn each_link_starts_the_build_that_carries_its_screen() {
         serde_json::json!([1, true]),
         "[fetches, beside the wasm]"
     );
-    // Moving to a screen that build does not carry starts the full app.
-    browser
-        .client
-        .execute("location.hash = '#/';", vec![])
-        .await
-        .expect("go home");
-    browser.find("secret").await;
-    let fetched = browser.eval(wasm_files).await;
-    let fetched: Vec<String> = serde_json::from_value(fetched).unwrap_or_default();
-    assert!(
-        fetched.len() == 1 && fetched[0].starts_with("/ots-web-"),
-        "{fetched:?}"
-    );
+    // Moving to a screen that build does not carry starts the build that does: the
+    // creator's for the app's own address, the full app for the rest.
+    for (hash, testid, build) in [
+        ("#/", "secret", "/ots-create-"),
+        ("#/history", "sent-empty", "/ots-web-"),
+    ] {
+        browser
+            .client
+            .execute(&format!("location.hash = '{hash}';"), vec![])
+            .await
+            .expect("move");
+        browser.find(testid).await;
+        let fetched = browser.eval(wasm_files).await;
+        let fetched: Vec<String> = serde_json::from_value(fetched).unwrap_or_default();
+        assert!(
+            fetched.len() == 1 && fetched[0].starts_with(build),
+            "{hash}: {fetched:?}"
+        );
+    }
     browser.close().await;
 }
 

@@ -3,7 +3,6 @@
 mod copy_button;
 mod field;
 mod file_download;
-mod file_pick;
 mod fingerprint;
 mod open_requests;
 mod when;
@@ -11,7 +10,6 @@ mod when;
 pub use copy_button::CopyButton;
 pub use field::Field;
 pub use file_download::FileDownload;
-pub use file_pick::{FilePick, FileSlot};
 pub use fingerprint::Fingerprint;
 pub use open_requests::OpenRequests;
 pub use when::When;

@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use ots_core::link::Route;
 
 pub mod create;
-mod created;
 mod receipt;
 mod recent;
 mod request_answer;
@@ -14,7 +13,6 @@ mod reveal;
 mod sent;
 
 pub use create::Create;
-pub use created::Created;
 pub use receipt::Receipt;
 pub use recent::Recent;
 pub use request_answer::RequestAnswer;

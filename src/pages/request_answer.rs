@@ -11,8 +11,8 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::api::ApiError;
 use crate::app::{AppState, use_app};
-use crate::components::{CopyButton, Field, FilePick, FileSlot, Fingerprint};
-use crate::draft::file_lens;
+use crate::components::{CopyButton, Field, Fingerprint};
+use crate::file_pick::{Budget, FileSlot};
 use crate::i18n::{Key, tr, use_i18n};
 use crate::page::page_url;
 use crate::{fmt, messages, requests};
@@ -92,15 +92,26 @@ pub fn RequestAnswer(
     let fingerprint = link.public_key.fingerprint().to_string();
     let note = link.note.clone();
     let expires = link.expires;
-    let limit = move || state.settings.with(|s| s.limits.secret_max_bytes);
-    let file = FileSlot::new(
-        Callback::new(move |lens| secret.with_untracked(|s| sealed_len(s, Some(lens)))),
-        Signal::derive(limit),
-    );
+    // The file part is drawn without Leptos (`file_pick.rs`), as the create form's is.
+    let file_changed = Trigger::new();
+    let budget = Budget {
+        needed: Box::new(move |lens| secret.with_untracked(|s| sealed_len(s, Some(lens)))),
+        limit: Box::new(move || state.settings.with_untracked(|s| s.limits.secret_max_bytes)),
+    };
+    let file = StoredValue::new_local(FileSlot::new(budget, move || file_changed.notify()));
     let used = move || {
-        let lens = file.file.with(|f| f.as_ref().map(file_lens));
+        file_changed.track();
+        let lens = file.with_value(FileSlot::lens);
         secret.with(|s| sealed_len(s, lens))
     };
+    Effect::new(move |_| {
+        let used = used();
+        file.with_value(|slot| slot.redraw(used, true));
+    });
+    let file_host = NodeRef::<leptos::html::Div>::new();
+    file_host.on_load(move |host| {
+        let _ = file.with_value(|slot| host.append_child(&slot.element.0));
+    });
     let task = crate::task::Task::new({
         let link = link.clone();
         move |(text, file): &(String, Option<File>)| {
@@ -115,7 +126,7 @@ pub fn RequestAnswer(
     Effect::new(move |_| match task.value().get() {
         Some(Ok(url)) => {
             secret.update(|s| s.zeroize());
-            file.file.set(None);
+            file.with_value(FileSlot::clear);
             error.set(None);
             answer.set(Some(url));
             crate::app::focus_soon("#answer-link-title");
@@ -126,7 +137,7 @@ pub fn RequestAnswer(
     on_cleanup(move || secret.update(|s| s.zeroize()));
     let on_send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let attached = file.file.get_untracked();
+        let attached = file.with_value(FileSlot::file);
         if secret.with_untracked(|s| s.is_empty()) && attached.is_none() {
             error.set(Some(SendError::Empty));
         } else if !task.pending().get_untracked() {
@@ -154,10 +165,10 @@ pub fn RequestAnswer(
                     <textarea id="answer-secret" data-testid="answer-secret" rows="5" autocomplete="off"
                         spellcheck="false" aria-describedby="answer-sealed-note"
                         prop:value=move || secret.get()
-                        on:paste=move |ev| file.paste(ev)
+                        on:paste=move |ev| file.with_value(|slot| slot.paste(&ev))
                         on:input:target=move |ev| secret.set(ev.target().value())></textarea>
                 </Field>
-                <FilePick files=file used=Signal::derive(used) encrypt=Signal::derive(|| true) />
+                <div node_ref=file_host></div>
                 <button type="submit" class="primary" data-testid="answer-send"
                     aria-busy=move || task.pending().get().to_string()>
                     {move || i18n.t(if task.pending().get() { Key::Creating } else { Key::AnswerSend })}
