@@ -14,9 +14,12 @@ trunk build --release
 # builds the app but without the `app` feature, so they link no Leptos.
 cargo build --locked --profile wasm-release --target wasm32-unknown-unknown \
   --no-default-features --bin ots-create --bin ots-reveal
+# And what they load on demand (src/parts.rs): Argon2id, the QR code, the Sent history.
+cargo build --locked --profile wasm-release --target wasm32-unknown-unknown \
+  --no-default-features --features parts --bin ots-parts
 pkg="$target/light-pkg"
 rm -rf "$pkg"
-for build in ots-create ots-reveal; do
+for build in ots-create ots-reveal ots-parts; do
   wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name "$build" \
     "$target/wasm32-unknown-unknown/wasm-release/$build.wasm"
   wasm-opt -Oz "$pkg/${build}_bg.wasm" -o "$pkg/${build}_bg.wasm"

@@ -4,10 +4,11 @@ bar: the creator's build (`ots-create`, the create screen alone) for the app's o
 the recipient's build (`ots-reveal`, the Reveal screen alone) for secret links (`#/s/…`),
 the full app (Trunk's `ots-web`) for everything else.
 
-Usage: entries.py DIST LIGHT_PKG. LIGHT_PKG holds wasm-bindgen's `ots-create.js`,
-`ots-create_bg.wasm`, `ots-reveal.js` and `ots-reveal_bg.wasm` (built and optimized by
-scripts/build-app.sh). Trunk's inline loader and its preloads are replaced by the boot
-script, so neither first screen downloads the full app.
+Usage: entries.py DIST LIGHT_PKG. LIGHT_PKG holds wasm-bindgen's `.js` and `_bg.wasm` of
+`ots-create`, `ots-reveal` and `ots-parts` (what the first two load on demand, through the
+boot script's `otsPart()`), built and optimized by scripts/build-app.sh. Trunk's inline
+loader and its preloads are replaced by the boot script, so neither first screen downloads
+the full app.
 
 The boot script and the stylesheet are written into the page itself: the first screen then
 draws, and the page's load event ends, with the page's own bytes, one round trip sooner
@@ -46,7 +47,7 @@ def hashed_copy(source, stem, suffix):
 
 
 light = {}
-for build in ("ots-create", "ots-reveal"):
+for build in ("ots-create", "ots-reveal", "ots-parts"):
     light[build] = (
         hashed_copy(os.path.join(light_pkg, build + ".js"), build, ".js"),
         hashed_copy(os.path.join(light_pkg, build + "_bg.wasm"), build, "_bg.wasm"),
@@ -95,6 +96,12 @@ boot = """// Starts the smallest build for the screen in the address bar: the cr
       .map((l) => String(l).split(/[-_]/)[0].toLowerCase()).find((l) => l in texts) || 'en';
   };
   const [js, wasm] = recipient ? %(recipient)s : creator ? %(creator)s : %(full)s;
+  // What the small builds load on demand (src/parts.rs): loaded once, when first asked
+  // for; after a failure (offline), the next ask tries again.
+  let part = null;
+  window.otsPart = () => part || (part = import(new URL('./%(parts_js)s', base).href)
+    .then((m) => m.default({ module_or_path: new URL('./%(parts_wasm)s', base) }).then(() => m))
+    .catch((error) => { part = null; throw error; }));
   // Both downloads start as the page's load event fires, a few milliseconds after the
   // static first screen is parsed: started any earlier, even by fetch(), they would hold
   // the event (and the browser's busy indicator) up until the wasm is in. The wasm
@@ -136,6 +143,8 @@ boot = """// Starts the smallest build for the screen in the address bar: the cr
     creator="['./%s', './%s']" % light["ots-create"],
     recipient="['./%s', './%s']" % light["ots-reveal"],
     full="['./%s', './%s']" % (full_js, full_wasm),
+    parts_js=light["ots-parts"][0],
+    parts_wasm=light["ots-parts"][1],
     texts=json.dumps(BOOT_FAILED, ensure_ascii=False),
 )
 if "</script>" in boot or "<!--" in boot:

@@ -47,8 +47,10 @@ limit 2 cargo fmt --all --check
 step "clippy: the core, the server and the tools natively; the app for wasm32"
 limit 20 cargo clippy --locked --workspace --exclude ots-web --all-targets -- -D warnings
 limit 10 cargo clippy --locked -p ots-web --target wasm32-unknown-unknown --all-targets -- -D warnings
-# The recipient's build, which links no Leptos (the library without its `app` feature).
+# The small builds, which link no Leptos (the library without its `app` feature), and the
+# parts they load on demand.
 limit 5 cargo clippy --locked -p ots-web --target wasm32-unknown-unknown --no-default-features --lib --bin ots-reveal --bin ots-create -- -D warnings
+limit 5 cargo clippy --locked -p ots-web --target wasm32-unknown-unknown --no-default-features --features parts --bin ots-parts -- -D warnings
 limit 5 cargo clippy --locked -p ots-core --target wasm32-unknown-unknown -- -D warnings
 # The app's native side: its unit tests and the end-to-end suites that drive Chromium.
 limit 10 cargo clippy --locked -p ots-web --all-targets -- -D warnings

@@ -8,6 +8,8 @@ use ots_core::envelope::{
 use ots_core::payload::{self, Payload};
 use zeroize::Zeroizing;
 
+use crate::parts::{self, DeriveError};
+
 /// `N` random bytes.
 pub fn random<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
@@ -35,19 +37,29 @@ pub struct Sealed {
 }
 
 /// Seals a payload into an `ots2` envelope under a fresh key, and the passphrase when
-/// there is one.
-pub fn seal(payload: &Payload, passphrase: Option<&str>) -> Result<Sealed, EnvelopeError> {
+/// there is one (its Argon2id from the part that carries it, `parts.rs`).
+pub async fn seal(payload: &Payload, passphrase: Option<&str>) -> Result<Sealed, DeriveError> {
     let key = FragmentKey::from_bytes(random());
-    let derived = passphrase
-        .map(|p| envelope::derive_passphrase(p, &key, &KdfParams::default()))
-        .transpose()?;
-    let sealed = payload::seal(&key, random(), payload, derived.as_ref());
-    Ok(Sealed {
+    let derived = match passphrase {
+        Some(p) => Some(parts::derive_passphrase(p, &key, &KdfParams::default()).await?),
+        None => None,
+    };
+    Ok(seal_with(payload, key, derived.as_ref()))
+}
+
+/// Seals a payload under `key`, and a derived passphrase when there is one.
+pub fn seal_with(
+    payload: &Payload,
+    key: FragmentKey,
+    derived: Option<&DerivedPassphrase>,
+) -> Sealed {
+    let sealed = payload::seal(&key, random(), payload, derived);
+    Sealed {
         envelope: sealed.to_string(),
-        kdf: derived.as_ref().map(|d| *d.params()),
-        access: envelope::ots2_access(&key, derived.as_ref()),
+        kdf: derived.map(|d| *d.params()),
+        access: envelope::ots2_access(&key, derived),
         key,
-    })
+    }
 }
 
 /// Opens an envelope's text, of either version: an `ots1` envelope holds UTF-8 text.

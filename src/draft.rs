@@ -12,6 +12,7 @@ use crate::api::{self, Api, ApiError};
 use crate::config::Settings;
 use crate::i18n::Key;
 use crate::page::page_url;
+use crate::parts::DeriveError;
 use crate::{crypto, messages};
 
 /// Share a text, or generate a password.
@@ -150,6 +151,9 @@ pub enum CreateError {
     /// The browser could not encrypt (no secure random numbers, say).
     #[error("encryption failed")]
     Seal,
+    /// The part that derives a passphrase could not load.
+    #[error("a part of the app could not load")]
+    PartMissing,
 }
 
 impl CreateError {
@@ -159,6 +163,7 @@ impl CreateError {
             CreateError::Api(error) => messages::api_error(error),
             CreateError::Generate => Key::ErrorLengthTooLong,
             CreateError::Seal => Key::ErrorUnexpected,
+            CreateError::PartMissing => Key::PartMissing,
         }
     }
 }
@@ -252,7 +257,11 @@ pub async fn submit(draft: Draft, api: Api, settings: Settings) -> Result<Outcom
     }
 
     let sealed = crypto::seal(&payload, passphrase.as_deref().map(String::as_str))
-        .map_err(|_| CreateError::Seal)?;
+        .await
+        .map_err(|e| match e {
+            DeriveError::Missing => CreateError::PartMissing,
+            DeriveError::Failed(_) => CreateError::Seal,
+        })?;
     let receipt = api
         .share(&ShareRequest {
             secret: sealed.envelope.clone(),
@@ -340,7 +349,7 @@ pub fn remember(outcome: &Outcome) {
         passphrase: r.passphrase_required,
     };
     wasm_bindgen_futures::spawn_local(async move {
-        let _ = crate::history::remember(&entry).await;
+        crate::parts::remember(entry).await;
     });
 }
 

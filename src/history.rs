@@ -42,7 +42,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn encode(&self) -> String {
+    /// The entry as text (what is sealed into its record).
+    pub fn encode(&self) -> String {
         let route = Route::Receipt(self.receipt.clone()).to_string();
         let (created, ttl) = (self.created.to_string(), self.ttl.to_string());
         let passphrase = if self.passphrase { "1" } else { "0" };
@@ -54,7 +55,8 @@ impl Entry {
         ])
     }
 
-    fn decode(text: &str) -> Option<Entry> {
+    /// An entry from [`Entry::encode`]'s text.
+    pub fn decode(text: &str) -> Option<Entry> {
         let pairs = ots_core::form::parse(text)?;
         let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
         let Ok(Route::Receipt(receipt)) = Route::parse(get("r")?) else {

@@ -24,7 +24,9 @@ pub mod messages;
 pub mod page;
 #[cfg(feature = "app")]
 pub mod pages;
+pub mod parts;
 pub mod prerender;
+#[cfg(feature = "parts")]
 pub mod qr;
 pub mod recipient;
 pub mod requests;

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{Api, ApiError};
 use crate::i18n::Key;
+use crate::parts::{self, DeriveError};
 use crate::{crypto, messages, storage};
 
 /// Why a reveal failed.
@@ -15,6 +16,8 @@ use crate::{crypto, messages, storage};
 pub enum RevealError {
     Api(ApiError),
     Envelope(EnvelopeError, bool),
+    /// The part that derives a passphrase could not load; nothing was asked of the server.
+    PartMissing,
 }
 
 impl RevealError {
@@ -22,6 +25,7 @@ impl RevealError {
         match self {
             Self::Api(e) => messages::api_error(e),
             Self::Envelope(e, had_passphrase) => messages::envelope(e, *had_passphrase),
+            Self::PartMissing => Key::PartMissing,
         }
     }
 
@@ -39,8 +43,12 @@ pub async fn reveal(
     let typed = (!passphrase.is_empty()).then_some(passphrase);
     let derived = match (&link.passphrase, &link.key, &typed) {
         (PassphraseHint::Kdf(params), Some(key), Some(p)) => Some(
-            envelope::derive_passphrase(p, key, params)
-                .map_err(|e| RevealError::Envelope(e, true))?,
+            parts::derive_passphrase(p, key, params)
+                .await
+                .map_err(|e| match e {
+                    DeriveError::Missing => RevealError::PartMissing,
+                    DeriveError::Failed(e) => RevealError::Envelope(e, true),
+                })?,
         ),
         (PassphraseHint::Kdf(_), Some(_), None) => {
             return Err(RevealError::Envelope(

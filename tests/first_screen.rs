@@ -18,8 +18,12 @@ const TEXTS: &str = "const [root, field] = arguments[0] === 'static'\
 
 /// Blocks the app's wasm, so the page stays on its static screen while the test types.
 async fn block_wasm(browser: &Browser, blocked: bool) {
+    block(browser, if blocked { &["*.wasm"] } else { &[] }).await;
+}
+
+/// Blocks requests to the URLs these patterns match (none: unblocks).
+async fn block(browser: &Browser, urls: &[&str]) {
     browser.cdp("Network.enable", serde_json::json!({})).await;
-    let urls = if blocked { vec!["*.wasm"] } else { vec![] };
     browser
         .cdp(
             "Network.setBlockedURLs",
@@ -321,5 +325,39 @@ async fn the_visitors_language_comes_beside_the_wasm() {
         browser.eval("return document.documentElement.lang;").await,
         serde_json::json!("sv")
     );
+    browser.close().await;
+}
+
+/// How many requests this page made whose path starts with `path`.
+const REQUESTS_TO: &str = "return performance.getEntriesByType('resource')\
+    .filter((r) => new URL(r.name).pathname.startsWith(arguments[0])).length;";
+
+#[tokio::test]
+async fn a_part_that_cannot_load_says_so_and_keeps_the_form() {
+    let server = Server::start(&[]);
+    let browser = Browser::start().await;
+    // Argon2id, which a passphrase needs, loads on demand: here it cannot (offline, or a
+    // page from before a deploy whose files are gone).
+    block(&browser, &["*ots-parts*"]).await;
+    browser.client.goto(&server.url).await.expect("open");
+    browser.fill("secret", "kept through a missing part").await;
+    browser.type_into("passphrase", "kept too").await;
+    browser.click("create").await;
+    let said = browser.wait_text("error", |t| !t.is_empty()).await;
+    assert!(said.contains("could not load"), "{said}");
+    assert_eq!(browser.value("secret").await, "kept through a missing part");
+    assert_eq!(browser.value("passphrase").await, "kept too");
+    let shares = browser
+        .client
+        .execute(REQUESTS_TO, vec!["/api/v1/share".into()])
+        .await
+        .expect("count");
+    assert_eq!(shares, serde_json::json!(0), "nothing was sent");
+
+    // Back online, the same press works: the loader tries again.
+    block(&browser, &[]).await;
+    browser.click("create").await;
+    browser.find("recipient-link").await;
+    browser.find("qr").await;
     browser.close().await;
 }

@@ -14,7 +14,7 @@ use crate::dom::{self, El, window};
 use crate::draft::Outcome;
 use crate::fmt;
 use crate::i18n::{Key, current_locale, text, text_filled};
-use crate::qr::qr_path;
+use crate::parts::{self, Missing};
 use crate::widgets::copy_button;
 
 /// What the buttons copy, in one place that leaving the screen empties: the link carries
@@ -183,9 +183,24 @@ pub fn draw(
                 .text(&link),
         )
         .child(&actions);
-    if let Some(qr) = qr_code(&link) {
-        let _ = recipient_field.0.append_child(&qr.0);
-    }
+    // The QR code comes from a part loaded on demand (`parts.rs`): it joins the field
+    // once that is in, or the field says it could not load.
+    let qr_slot = recipient_field.0.clone();
+    let qr_text = link.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let drawn = match parts::qr_path(&qr_text).await {
+            Ok(path) => path.map(qr_code),
+            Err(Missing) => Some(
+                El::new("p")
+                    .attr("class", "hint")
+                    .attr("data-testid", "qr-missing")
+                    .text_with(|| text(Key::PartMissing)),
+            ),
+        };
+        if let Some(drawn) = drawn {
+            let _ = qr_slot.append_child(&drawn.0);
+        }
+    });
     let receipt_field = El::new("div")
         .attr("class", "field private")
         .child(El::new("h2").text_with(|| text(Key::ReceiptLinkTitle)))
@@ -290,9 +305,8 @@ fn share_text(text: &str) {
     }
 }
 
-/// A QR code of `link`, drawn as SVG in the page (no image service, no script).
-fn qr_code(link: &str) -> Option<El> {
-    let (d, size) = qr_path(link)?;
+/// A QR code from its SVG path and size, drawn in the page (no image service, no script).
+fn qr_code((d, size): (String, i32)) -> El {
     let svg = El::svg("svg")
         .attr("class", "qr")
         .attr("data-testid", "qr")
@@ -307,5 +321,5 @@ fn qr_code(link: &str) -> Option<El> {
         )
         .child(El::svg("path").attr("d", &d).attr("fill", "#000"));
     dom::set_attribute_with(&svg.0, "aria-label", Box::new(|| text(Key::QrLabel)));
-    Some(svg)
+    svg
 }

@@ -418,6 +418,9 @@ impl Form {
             Mode::Share => this.file.drop_on(&event),
             Mode::Generate => event.prevent_default(),
         });
+        // A passphrase needs Argon2id: its part loads while the user types.
+        let passphrase: &web_sys::EventTarget = &self.fields.passphrase;
+        dom::listen(passphrase, "focus", Box::new(|_| crate::parts::prefetch()));
         let this = Rc::clone(self);
         let secret: &web_sys::EventTarget = &self.fields.secret;
         dom::listen(

@@ -12,13 +12,13 @@ mod server;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ots_core::link::{LinkError, Route, Server};
+use ots_core::link::Server;
 
 pub use form::CreateScreen;
 
 use crate::api::{self, Api, Credentials};
 use crate::config::Settings;
-use crate::dom::El;
+use crate::dom::{self, El};
 use crate::shell::{self, reload};
 use crate::{page, storage};
 
@@ -27,9 +27,11 @@ use crate::{page, storage};
 pub fn start() {
     crate::mark("ots:main");
     crate::prerender::take_over();
-    match page::read_route() {
-        Ok(Route::Create) | Err(LinkError::UnknownRoute) => {}
-        _ => return reload(),
+    // The boot script starts this build for the app's own address alone; the hash is
+    // compared as it does (scripts/entries.py), which keeps the link parser out of it.
+    let hash = dom::window().location().hash().unwrap_or_default();
+    if !matches!(hash.as_str(), "" | "#" | "#/") {
+        return reload();
     }
     shell::start(|page| {
         let (announce, header) = (Rc::clone(&page.announce), Rc::clone(&page.header));

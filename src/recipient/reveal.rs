@@ -128,6 +128,10 @@ fn draw(section: &Element, link: RevealLink, shell: Shell) -> Rc<Screen> {
                 .text_with(|| text(Key::RevealTitle)),
         );
     let asks_passphrase = link.passphrase != PassphraseHint::None || link.key.is_none();
+    if matches!(link.passphrase, PassphraseHint::Kdf(_)) {
+        // Argon2id will be needed: its part loads while the recipient types.
+        crate::parts::prefetch();
+    }
     let screen = Rc::new(Screen {
         link,
         shell,

@@ -294,8 +294,10 @@ async fn create_to_link(server: &Server, bytes: usize, runs: usize) -> Vec<f64> 
 /// In-browser crypto timings through the app's exported bench hooks.
 async fn crypto_in_browser(server: &Server) -> (f64, f64) {
     let browser = Browser::start().await;
-    browser.client.goto(&server.url).await.expect("open");
-    browser.find("secret").await;
+    // The hooks are in the full app's build, which the Sent screen starts.
+    let sent = format!("{}#/history", server.url);
+    browser.client.goto(&sent).await.expect("open");
+    browser.find("nav-sent").await;
     let seal = browser
         .eval("const b = window.wasmBindings; const r = []; for (let i = 0; i < 20; i++) r.push(b.bench_seal_ms(10240)); r.sort((a,b)=>a-b); return r[10];")
         .await;

@@ -281,25 +281,48 @@ pub fn derive_passphrase(
     fk: &FragmentKey,
     params: &KdfParams,
 ) -> Result<DerivedPassphrase, EnvelopeError> {
+    let out = argon2id(passphrase.as_bytes(), &kdf_salt(fk), params)?;
+    Ok(derived_from(&out, params))
+}
+
+/// The Argon2id salt for a fragment key: `HKDF-SHA256(ikm = fk, info = "ots1 argon2id
+/// salt")[0..16]`.
+pub fn kdf_salt(fk: &FragmentKey) -> [u8; SALT_LEN] {
     let mut salt = [0u8; SALT_LEN];
     hkdf(fk.as_bytes(), SALT_INFO, &mut salt);
+    salt
+}
+
+/// The Argon2id stage of [`derive_passphrase`] alone: `A = Argon2id(passphrase, salt, m,
+/// t, p, out = 64)`. Separate so that a browser can run it in code loaded only when a
+/// passphrase is used.
+pub fn argon2id(
+    passphrase: &[u8],
+    salt: &[u8],
+    params: &KdfParams,
+) -> Result<Zeroizing<[u8; 64]>, EnvelopeError> {
     let argon_params =
         Params::new(params.m_kib, params.t, params.p, Some(64)).map_err(|_| EnvelopeError::Kdf)?;
     let mut out = Zeroizing::new([0u8; 64]);
     Argon2::new(Algorithm::Argon2id, Argon2Version::V0x13, argon_params)
-        .hash_password_into(passphrase.as_bytes(), &salt, &mut out[..])
+        .hash_password_into(passphrase, salt, &mut out[..])
         .map_err(|_| EnvelopeError::Kdf)?;
+    Ok(out)
+}
+
+/// The passphrase's keys from the Argon2id output `A` made with `params`.
+pub fn derived_from(out: &[u8; 64], params: &KdfParams) -> DerivedPassphrase {
     let (access, key) = out.split_at(KEY_LEN);
     let mut key_half = Zeroizing::new([0u8; KEY_LEN]);
     key_half.copy_from_slice(key);
     let mut gate = Zeroizing::new([0u8; KEY_LEN]);
     gate.copy_from_slice(access);
-    Ok(DerivedPassphrase {
+    DerivedPassphrase {
         access: Zeroizing::new(b64(access)),
         gate,
         key: key_half,
         params: *params,
-    })
+    }
 }
 
 /// The API passphrase of an `ots2` secret, sent on create, reveal and burn:
