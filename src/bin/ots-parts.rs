@@ -12,11 +12,12 @@ fn main() {}
 /// Argon2id's 64-byte output `A` for a passphrase, a salt and parameters written as
 /// `KdfParams` writes them (`m.t.p`, checked again here), or nothing if it failed.
 #[wasm_bindgen]
-pub fn argon2id(passphrase: String, salt: &[u8], params: &str) -> Option<Vec<u8>> {
+pub fn argon2id(passphrase: String, salt: &[u8], params: &str) -> Option<js_sys::Uint8Array> {
     let passphrase = Zeroizing::new(passphrase);
     let params: KdfParams = params.parse().ok()?;
     let out = envelope::argon2id(passphrase.as_bytes(), salt, &params).ok()?;
-    Some(out.to_vec())
+    // Copied straight into JavaScript: the only copy in this module's memory is wiped.
+    Some(js_sys::Uint8Array::from(&out[..]))
 }
 
 /// A QR code of `text` as `[svg path, size in modules]`, or nothing if it is too long.

@@ -38,6 +38,8 @@ struct Form {
     account: Rc<AccountPanel>,
     pending: Cell<bool>,
     error: Cell<Option<Key>>,
+    /// Whether the user has changed anything yet.
+    composing_started: Cell<bool>,
     /// The result of the last creation, while it is shown.
     created: RefCell<Option<(El, CreatedScreen)>>,
 }
@@ -78,6 +80,10 @@ impl CreateScreen {
         let form = Rc::new_cyclic(|this: &Weak<Form>| build(section, shared, this.clone()));
         form.listen();
         let typed = crate::prerender::take_secret();
+        if !typed.is_empty() {
+            form.composing_started.set(true);
+            crate::parts::prefetch();
+        }
         form.fields.secret.set_value(&typed);
         form.apply_settings();
         // The form works from here (the server is asked once the settings are in): the
@@ -196,6 +202,7 @@ fn build(section: &Element, shared: Rc<Shared>, this: Weak<Form>) -> Form {
         account,
         pending: Cell::new(false),
         error: Cell::new(None),
+        composing_started: Cell::new(false),
         created: RefCell::new(None),
     }
 }
@@ -402,10 +409,17 @@ fn fields() -> Fields {
 impl Form {
     fn listen(self: &Rc<Self>) {
         let form = || self.fields.form.clone();
-        // Every change to a control redraws the figures that depend on it.
+        // Every change to a control redraws the figures that depend on it. The first one
+        // also starts loading the parts a creation needs (Argon2id with a passphrase, the
+        // QR code and the Sent history after it): a visitor who only looks pays nothing.
         for event in ["input", "change"] {
             let this = Rc::clone(self);
-            form().on(event, move |_| this.redraw());
+            form().on(event, move |_| {
+                if !this.composing_started.replace(true) {
+                    crate::parts::prefetch();
+                }
+                this.redraw();
+            });
         }
         let this = Rc::clone(self);
         form().on("submit", move |event| {
@@ -418,9 +432,6 @@ impl Form {
             Mode::Share => this.file.drop_on(&event),
             Mode::Generate => event.prevent_default(),
         });
-        // A passphrase needs Argon2id: its part loads while the user types.
-        let passphrase: &web_sys::EventTarget = &self.fields.passphrase;
-        dom::listen(passphrase, "focus", Box::new(|_| crate::parts::prefetch()));
         let this = Rc::clone(self);
         let secret: &web_sys::EventTarget = &self.fields.secret;
         dom::listen(
