@@ -40,10 +40,9 @@ struct Slot {
     /// Runs when the file changes, so the form redraws its figures.
     changed: Box<dyn Fn()>,
     input: HtmlInputElement,
-    chosen: El,
-    name: El,
-    size: El,
-    left: El,
+    /// The chosen file's line, while there is one, and its "left" figure. It is drawn
+    /// when the file is taken: a line kept off the page would miss language changes.
+    chosen: RefCell<Option<(El, El)>>,
     plain: El,
     error: El,
 }
@@ -65,23 +64,6 @@ impl FileSlot {
             .attr("type", "file")
             .attr("data-testid", "file-input")
             .attr("aria-describedby", "file-hint");
-        let name = El::new("span").attr("data-testid", "file-chosen-name");
-        let size = El::new("span");
-        let left = El::new("span").attr("data-testid", "file-left");
-        let remove = El::new("button")
-            .attr("type", "button")
-            .attr("data-testid", "file-remove")
-            .text_with(|| text(Key::FileRemove));
-        let chosen = El::new("p")
-            .attr("class", "file-chosen")
-            .attr("data-testid", "file-chosen")
-            .child(&name)
-            .child(dom::document().create_text_node(" · "))
-            .child(&size)
-            .child(dom::document().create_text_node(" · "))
-            .child(&left)
-            .child(dom::document().create_text_node(" "))
-            .child(&remove);
         let plain = El::new("p")
             .attr("class", "notice")
             .attr("data-testid", "file-plain")
@@ -112,10 +94,7 @@ impl FileSlot {
                 budget,
                 changed: Box::new(changed),
                 input: input.cast(),
-                chosen,
-                name,
-                size,
-                left,
+                chosen: RefCell::default(),
                 plain,
                 error,
             }),
@@ -127,8 +106,6 @@ impl FileSlot {
                 picker.take(file);
             }
         });
-        let remover = this.clone();
-        remove.on("click", move |_| remover.clear());
         this.redraw(0, true);
         this
     }
@@ -214,30 +191,17 @@ impl FileSlot {
     /// `used` bytes, and whether the server could read the file (`encrypt` off).
     pub fn redraw(&self, used: usize, encrypt: bool) {
         let slot = &self.slot;
-        let file = slot.file.borrow();
-        show(&slot.plain, !encrypt && file.is_some());
-        // The chosen file's line is on the page only while there is one.
-        let Some(file) = file.as_ref() else {
-            return slot.chosen.0.remove();
-        };
-        let _ = slot.plain.0.before_with_node_1(&slot.chosen.0);
-        slot.name.0.set_text_content(Some(file.name()));
-        let bytes = file.bytes().len();
-        dom::set_text_with(
-            &slot.size.0,
-            Box::new(move || {
-                let size = fmt::number(current_locale(), bytes);
-                text_filled(Key::FileBytes, &[("size", &size)])
-            }),
-        );
-        let left = (slot.budget.limit)().saturating_sub(used);
-        dom::set_text_with(
-            &slot.left.0,
-            Box::new(move || {
-                let left = fmt::number(current_locale(), left);
-                text_filled(Key::FileLeft, &[("left", &left)])
-            }),
-        );
+        show(&slot.plain, !encrypt && slot.file.borrow().is_some());
+        if let Some((_, left)) = &*slot.chosen.borrow() {
+            let left_bytes = (slot.budget.limit)().saturating_sub(used);
+            dom::set_text_with(
+                &left.0,
+                Box::new(move || {
+                    let left = fmt::number(current_locale(), left_bytes);
+                    text_filled(Key::FileLeft, &[("left", &left)])
+                }),
+            );
+        }
     }
 
     fn set(&self, file: Option<File>) {
@@ -246,8 +210,47 @@ impl FileSlot {
         if file.is_none() {
             self.slot.input.set_value("");
         }
+        if let Some((line, _)) = self.slot.chosen.take() {
+            line.0.remove();
+        }
+        if let Some(file) = &file {
+            let line = self.chosen_line(file);
+            let _ = self.slot.plain.0.before_with_node_1(&line.0.0);
+            *self.slot.chosen.borrow_mut() = Some(line);
+        }
         *self.slot.file.borrow_mut() = file;
         (self.slot.changed)();
+    }
+
+    /// The chosen file's name and size, what is left, and a button to remove it.
+    fn chosen_line(&self, file: &File) -> (El, El) {
+        let bytes = file.bytes().len();
+        let left = El::new("span").attr("data-testid", "file-left");
+        let remover = self.clone();
+        let line = El::new("p")
+            .attr("class", "file-chosen")
+            .attr("data-testid", "file-chosen")
+            .child(
+                El::new("span")
+                    .attr("data-testid", "file-chosen-name")
+                    .text(file.name()),
+            )
+            .child(dom::document().create_text_node(" · "))
+            .child(El::new("span").text_with(move || {
+                let size = fmt::number(current_locale(), bytes);
+                text_filled(Key::FileBytes, &[("size", &size)])
+            }))
+            .child(dom::document().create_text_node(" · "))
+            .child(&left)
+            .child(dom::document().create_text_node(" "))
+            .child(
+                El::new("button")
+                    .attr("type", "button")
+                    .attr("data-testid", "file-remove")
+                    .text_with(|| text(Key::FileRemove))
+                    .on("click", move |_| remover.clear()),
+            );
+        (line, left)
     }
 
     fn refuse(&self, refusal: Option<Refusal>) {

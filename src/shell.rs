@@ -27,10 +27,18 @@ pub struct Page {
 pub type Apply = Box<dyn FnOnce(Settings)>;
 
 /// Draws the page into `<body>`, then the screen with `draw`, which returns what to do
-/// with the settings; then loads the language and the settings.
-pub fn start(draw: impl FnOnce(&Page) -> Apply) {
+/// with the settings; then loads the language and the settings. `carries` says which
+/// addresses (`location.hash`) the screen shows.
+pub fn start(carries: fn(&str) -> bool, draw: impl FnOnce(&Page) -> Apply) {
     // Any other address is another screen, or another link: start again from the page.
-    dom::listen(&window(), "hashchange", Box::new(|_| reload()));
+    // The same screen's address (the name on the header, from `/` to `#/`) keeps it, and
+    // what was typed into it.
+    let moved = move |_| {
+        if !carries(&window().location().hash().unwrap_or_default()) {
+            reload();
+        }
+    };
+    dom::listen(&window(), "hashchange", Box::new(moved));
     let announcer = El::new("p")
         .attr("class", "sr-only")
         .attr("role", "status")

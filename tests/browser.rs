@@ -536,6 +536,24 @@ async fn a_dropped_file_is_attached_and_sent_sealed() {
     a_file_arrives_by("drop").await;
 }
 
+/// The chosen file's line speaks the language in force when the file arrives, though the
+/// language changed while the form had no file (a line kept off the page misses that).
+#[wasm_bindgen_test]
+async fn a_file_chosen_after_a_language_change_is_named_in_that_language() {
+    use ots_web::i18n::{self, Table};
+
+    fake_fetch(&format!("{API_OK} {NEW_RECEIPT}"));
+    mount().await;
+    let swedish = Table::from_pairs([("file_remove".to_owned(), "Ta bort filen".to_owned())]);
+    i18n::set_current("sv", swedish);
+    ots_web::dom::retranslate();
+    dispatch_file("drop", "notes.env", "API_KEY=9f2c");
+    until("the file", || shown("file-chosen-name") == "notes.env").await;
+    let remove = shown("file-remove");
+    i18n::set_current("en", Table::default());
+    assert_eq!(remove, "Ta bort filen");
+}
+
 /// Texts drawn without Leptos (`dom.rs`) follow the language, and an element that has left
 /// the page is dropped from the list that a language change redraws.
 #[wasm_bindgen_test]

@@ -361,3 +361,26 @@ async fn a_part_that_cannot_load_says_so_and_keeps_the_form() {
     browser.find("qr").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn pressing_the_name_on_the_create_screen_keeps_what_was_typed() {
+    let server = Server::start(&[]);
+    let browser = Browser::start().await;
+    // The app's address without a fragment; the name on the header links to `#/`, the
+    // same screen, which the creator's build carries without starting again.
+    browser.client.goto(&server.url).await.expect("open");
+    browser
+        .fill("secret", "typed before pressing the name")
+        .await;
+    browser.click("home").await;
+    wait_until(&browser, "return location.hash === '#/';").await;
+    assert_eq!(
+        browser.value("secret").await,
+        "typed before pressing the name"
+    );
+    let navigations = browser
+        .eval("return performance.getEntriesByType('navigation')[0].type;")
+        .await;
+    assert_eq!(navigations, serde_json::json!("navigate"), "not reloaded");
+    browser.close().await;
+}

@@ -6,6 +6,7 @@
 
 mod account;
 pub mod created;
+mod fields;
 mod form;
 mod server;
 
@@ -27,13 +28,11 @@ use crate::{page, storage};
 pub fn start() {
     crate::mark("ots:main");
     crate::prerender::take_over();
-    // The boot script starts this build for the app's own address alone; the hash is
-    // compared as it does (scripts/entries.py), which keeps the link parser out of it.
     let hash = dom::window().location().hash().unwrap_or_default();
-    if !matches!(hash.as_str(), "" | "#" | "#/") {
+    if !is_create_address(&hash) {
         return reload();
     }
-    shell::start(|page| {
+    shell::start(is_create_address, |page| {
         let (announce, header) = (Rc::clone(&page.announce), Rc::clone(&page.header));
         let shared = Shared {
             settings: RefCell::default(),
@@ -47,6 +46,12 @@ pub fn start() {
         let screen = CreateScreen::draw(&section.0, Rc::new(shared));
         Box::new(move |settings| screen.set_settings(settings))
     });
+}
+
+/// Whether `hash` is the app's own address, which this build carries: compared as the
+/// boot script does (scripts/entries.py), which keeps the link parser out of the build.
+fn is_create_address(hash: &str) -> bool {
+    matches!(hash, "" | "#" | "#/")
 }
 
 /// What the creator's screens share with the page around them.

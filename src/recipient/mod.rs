@@ -36,25 +36,29 @@ pub fn start() {
         Err(LinkError::UnknownRoute) | Ok(_) => return reload(),
         Err(damaged) => Err(damaged),
     };
-    shell::start(move |page| {
-        let Ok(link) = link else {
-            let _ = page.main.0.append_child(&damaged().0);
-            return Box::new(|_| crate::mark("ots:screen"));
-        };
-        let announce = std::rc::Rc::clone(&page.announce);
-        let shell = Shell::new(move |said: &str| announce(said), storage::load_account());
-        let section = El::new("section");
-        let _ = page.main.0.append_child(&section.0);
-        let screen = RevealScreen::draw(&section.0, link, shell.clone());
-        if pressed_early {
-            screen.press();
-        }
-        Box::new(move |settings| {
-            shell.set_settings(settings);
-            // The Reveal button works from here: the bench's per-screen figures stop here.
-            crate::mark("ots:screen");
-        })
-    });
+    // Another address is another screen or another link, even `#/s/…`.
+    shell::start(
+        |_| false,
+        move |page| {
+            let Ok(link) = link else {
+                let _ = page.main.0.append_child(&damaged().0);
+                return Box::new(|_| crate::mark("ots:screen"));
+            };
+            let announce = std::rc::Rc::clone(&page.announce);
+            let shell = Shell::new(move |said: &str| announce(said), storage::load_account());
+            let section = El::new("section");
+            let _ = page.main.0.append_child(&section.0);
+            let screen = RevealScreen::draw(&section.0, link, shell.clone());
+            if pressed_early {
+                screen.press();
+            }
+            Box::new(move |settings| {
+                shell.set_settings(settings);
+                // The Reveal button works from here: the bench's per-screen figures stop here.
+                crate::mark("ots:screen");
+            })
+        },
+    );
 }
 
 /// A link that cannot be read: say so, and consume nothing.
