@@ -16,9 +16,14 @@ use web_sys::{Element, Event};
 
 type Text = Box<dyn Fn() -> String>;
 
+type Listener = Closure<dyn FnMut(Event)>;
+
 thread_local! {
     /// Each element's texts that follow the language: its content (`None`) or an attribute.
     static TRANSLATED: RefCell<Vec<(Element, Option<&'static str>, Text)>> =
+        const { RefCell::new(Vec::new()) };
+    /// The listeners on elements, kept until [`release`] lets them go with their screen.
+    static LISTENERS: RefCell<Vec<(Element, String, Listener)>> =
         const { RefCell::new(Vec::new()) };
 }
 
@@ -115,6 +120,16 @@ impl AsRef<web_sys::Node> for El {
     }
 }
 
+/// A new `<tag>` as `host`'s only child, in place of whatever was there: a screen hosted
+/// by the full app is drawn into one, since Leptos may rebuild the host in place, keeping
+/// its element (and the screen drawn into it before).
+pub fn fresh_child(host: &Element, tag: &str) -> Element {
+    host.set_inner_html("");
+    let child = El::new(tag).0;
+    let _ = host.append_child(&child);
+    child
+}
+
 /// Shows `element`, or hides it (`hidden`): parts of a form that come and go keep what
 /// was typed into them while hidden.
 pub fn show(element: &El, shown: bool) {
@@ -136,11 +151,37 @@ pub fn focus_soon(selector: &'static str) {
     set_timeout(focus, Duration::ZERO);
 }
 
-/// Listens to `event` on `target` for as long as the page lives.
+/// Listens to `event` on `target`: on an element, until [`release`] lets its screen go;
+/// on the window or the document, for as long as the page lives.
 pub fn listen(target: &web_sys::EventTarget, event: &str, handler: Box<dyn FnMut(Event)>) {
     let closure = Closure::wrap(handler);
     let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    closure.forget();
+    match target.dyn_ref::<Element>() {
+        Some(element) => LISTENERS.with(|list| {
+            list.borrow_mut()
+                .push((element.clone(), event.to_owned(), closure))
+        }),
+        None => closure.forget(),
+    }
+}
+
+/// Lets go of the listeners and texts of `root` and everything in it: a screen the full
+/// app has left, which would otherwise stay in memory as long as the page. Only for a
+/// screen that will not be shown again (not on `pagehide`: the page may come back).
+pub fn release(root: &Element) {
+    let inside = |element: &Element| root.contains(Some(element));
+    TRANSLATED.with(|list| list.borrow_mut().retain(|(e, _, _)| !inside(e)));
+    LISTENERS.with(|list| {
+        list.borrow_mut().retain(|(element, event, listener)| {
+            if !inside(element) {
+                return true;
+            }
+            // Off the element first, so no event can reach the closure once it is dropped.
+            let listener = listener.as_ref().unchecked_ref();
+            let _ = element.remove_event_listener_with_callback(event, listener);
+            false
+        })
+    });
 }
 
 /// Sets `element`'s text from `text`, now and on each language change (replacing what

@@ -174,6 +174,26 @@ async fn the_byte_counter_counts_what_encryption_adds() {
     );
 }
 
+/// The full app may rebuild the create screen in place when its route is set again (at
+/// start, or from `/` to `#/`): the page then holds one form, not the old one beside it.
+#[wasm_bindgen_test]
+async fn the_create_screen_drawn_again_is_on_the_page_once() {
+    fake_fetch(&format!(
+        "{API_OK} return Promise.reject(new TypeError('offline'));"
+    ));
+    mount().await;
+    leptos::prelude::window()
+        .location()
+        .set_hash("#/")
+        .expect("hash");
+    type_secret("hello");
+    sleep(10).await;
+    let forms = js_sys::eval("document.querySelectorAll('[data-testid=secret]').length")
+        .ok()
+        .and_then(|n| n.as_f64());
+    assert_eq!(forms, Some(1.0));
+}
+
 #[wasm_bindgen_test]
 async fn an_empty_secret_is_refused_without_calling_the_api() {
     fake_fetch(&format!(
@@ -552,6 +572,52 @@ async fn a_file_chosen_after_a_language_change_is_named_in_that_language() {
     let remove = shown("file-remove");
     i18n::set_current("en", Table::default());
     assert_eq!(remove, "Ta bort filen");
+}
+
+/// A screen the full app has left lets go of its listeners and texts (`dom::release`):
+/// a press on its button reaches nothing, and a language change leaves its text alone,
+/// while an element outside it keeps both.
+#[wasm_bindgen_test]
+fn a_released_screen_keeps_no_listener_and_no_text() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use ots_web::dom::{self, El};
+    use ots_web::i18n::{self, Key, Table};
+
+    let presses = Rc::new(Cell::new((0, 0)));
+    let button = |inside: bool| {
+        let presses = Rc::clone(&presses);
+        El::new("button")
+            .text_with(|| i18n::text(Key::Yes))
+            .on("click", move |_| {
+                let (a, b) = presses.get();
+                presses.set(if inside { (a + 1, b) } else { (a, b + 1) });
+            })
+    };
+    let (left, staying) = (button(true), button(false));
+    let section = El::new("section").child(&left);
+    let body = dom::document().body().expect("a body");
+    for element in [&section, &staying] {
+        body.append_child(&element.0).expect("append");
+    }
+    let press = |b: &El| b.cast::<HtmlElement>().click();
+    press(&left);
+    press(&staying);
+    assert_eq!(presses.get(), (1, 1));
+
+    dom::release(&section.0);
+    press(&left);
+    press(&staying);
+    let swedish = Table::from_pairs([("yes".to_owned(), "Ja".to_owned())]);
+    i18n::set_current("sv", swedish);
+    dom::retranslate();
+    let texts = [&left, &staying].map(|b| b.0.text_content().unwrap_or_default());
+    i18n::set_current("en", Table::default());
+    section.0.remove();
+    staying.0.remove();
+    assert_eq!(presses.get(), (1, 2), "the released button reached nothing");
+    assert_eq!(texts, ["Yes".to_owned(), "Ja".to_owned()]);
 }
 
 /// Texts drawn without Leptos (`dom.rs`) follow the language, and an element that has left

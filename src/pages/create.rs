@@ -8,14 +8,16 @@ use leptos::prelude::*;
 
 use crate::app::use_app;
 use crate::creator::{CreateScreen, Shared};
+use crate::dom;
 
 /// The create screen: the form, then the links.
 #[component]
 pub fn Create() -> impl IntoView {
     let state = use_app();
-    let host = NodeRef::<leptos::html::Section>::new();
-    let screen = StoredValue::new_local(None::<Rc<CreateScreen>>);
-    host.on_load(move |section| {
+    let host = NodeRef::<leptos::html::Div>::new();
+    let screen = StoredValue::new_local(None::<(Rc<CreateScreen>, web_sys::Element)>);
+    host.on_load(move |host| {
+        let section = dom::fresh_child(&host, "section");
         let shared = Shared {
             settings: RefCell::new(state.settings.get_untracked()),
             account: RefCell::new(state.account.get_untracked()),
@@ -29,19 +31,21 @@ pub fn Create() -> impl IntoView {
         };
         let drawn = CreateScreen::draw(&section, Rc::new(shared));
         drawn.set_settings(state.settings.get_untracked());
-        screen.set_value(Some(Rc::new(drawn)));
+        screen.set_value(Some((Rc::new(drawn), section)));
     });
     Effect::new(move |_| {
         let settings = state.settings.get();
-        if let Some(screen) = screen.get_value() {
+        if let Some((screen, _)) = screen.get_value() {
             screen.set_settings(settings);
         }
     });
-    // What was typed, and a result's link with its key, leave memory with the screen.
+    // What was typed, and a result's link with its key, leave memory with the screen,
+    // and so do its listeners and texts.
     on_cleanup(move || {
-        if let Some(screen) = screen.try_get_value().flatten() {
+        if let Some((screen, section)) = screen.try_get_value().flatten() {
             screen.forget();
+            dom::release(&section);
         }
     });
-    view! { <section node_ref=host></section> }
+    view! { <div node_ref=host></div> }
 }

@@ -109,8 +109,9 @@ pub fn RequestAnswer(
         file.with_value(|slot| slot.redraw(used, true));
     });
     let file_host = NodeRef::<leptos::html::Div>::new();
+    // In place of anything there: Leptos may rebuild the host in place, keeping its element.
     file_host.on_load(move |host| {
-        let _ = file.with_value(|slot| host.append_child(&slot.element.0));
+        file.with_value(|slot| host.replace_children_with_node_1(&slot.element.0))
     });
     let task = crate::task::Task::new({
         let link = link.clone();
